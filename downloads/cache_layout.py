@@ -1,0 +1,137 @@
+"""Paths of the standard Hugging Face cache, and the atomic steps that publish a file into it.
+
+    <storage>/models--org--name/blobs/<etag>              verified contents
+    <storage>/models--org--name/blobs/<etag>.incomplete   partial download (resumable, no uuid, so
+                                                          another process can pick it up)
+    <storage>/models--org--name/snapshots/<commit>/<path> relative symlink to ../../blobs/<etag>
+    <storage>/models--org--name/refs/<branch>             commit sha the branch pointed to
+    <storage>/.locks/models--org--name/<etag>.lock        who is writing that blob
+
+Publishing order (partial -> blob -> snapshot link -> ref) means a reader never sees a link to
+unverified bytes, and a crash at any point leaves either a resumable partial or a valid blob.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from downloads.errors import JobError
+
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+PARTIAL_SUFFIX = ".incomplete"
+
+
+def repo_folder_name(repo_id: str, repo_type: str = "model") -> str:
+    return f"{repo_type}s--" + repo_id.replace("/", "--")
+
+
+def parse_repo_folder_name(folder: str) -> tuple[str, str] | None:
+    """`models--org--name` -> ("org/name", "model"); None for anything else."""
+    for prefix, repo_type in (("models--", "model"), ("datasets--", "dataset"), ("spaces--", "space")):
+        if folder.startswith(prefix):
+            return folder[len(prefix):].replace("--", "/"), repo_type
+    return None
+
+
+def check_repo_path(path: str) -> str | None:
+    """Why a repo file path is unsafe to write under a snapshot folder, or None when it is fine."""
+    if not path or "\x00" in path:
+        return "empty path or NUL byte"
+    if path.startswith("/") or path.startswith("\\") or re.match(r"^[A-Za-z]:", path):
+        return "absolute path"
+    if "\\" in path:
+        return "backslash in path"
+    parts = PurePosixPath(path).parts
+    if any(p in ("..", ".", "") for p in path.split("/")) or not parts:
+        return "'..' or empty component"
+    if parts[0] in (".git",):
+        return "writes into .git"
+    return None
+
+
+def is_commit(revision: str) -> bool:
+    return bool(COMMIT_RE.match(revision))
+
+
+@dataclass(frozen=True)
+class RepoCache:
+    storage_dir: Path
+    repo_id: str
+    repo_type: str = "model"
+
+    @property
+    def folder(self) -> str:
+        return repo_folder_name(self.repo_id, self.repo_type)
+
+    @property
+    def root(self) -> Path:
+        return self.storage_dir / self.folder
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def lock_dir(self) -> Path:
+        return self.storage_dir / ".locks" / self.folder
+
+    def blob_path(self, etag: str) -> Path:
+        return self.blobs_dir / etag
+
+    def partial_path(self, etag: str) -> Path:
+        return self.blobs_dir / f"{etag}{PARTIAL_SUFFIX}"
+
+    def lock_path(self, etag: str) -> Path:
+        return self.lock_dir / f"{etag}.lock"
+
+    def snapshot_dir(self, commit: str) -> Path:
+        return self.root / "snapshots" / commit
+
+    def snapshot_file(self, commit: str, repo_path: str) -> Path:
+        """The snapshot path of a repo file, refusing any path that would land outside the snapshot."""
+        reason = check_repo_path(repo_path)
+        target = (self.snapshot_dir(commit) / repo_path)
+        if reason is None:
+            base = os.path.abspath(self.snapshot_dir(commit))
+            if not os.path.abspath(target).startswith(base + os.sep):
+                reason = "resolves outside the snapshot folder"
+        if reason:
+            raise JobError("unsafe_path", f"Refusing unsafe path {repo_path!r}: {reason}", files=[repo_path])
+        return target
+
+    def ensure_dirs(self) -> None:
+        for d in (self.blobs_dir, self.root / "snapshots", self.root / "refs", self.lock_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def link(self, commit: str, repo_path: str, etag: str) -> Path:
+        """Point snapshots/<commit>/<path> at the blob with a relative symlink (atomic replace)."""
+        target = self.snapshot_file(commit, repo_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        relative = os.path.relpath(self.blob_path(etag), target.parent)
+        if target.is_symlink() and os.readlink(target) == relative:
+            return target
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp-link")
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(relative, tmp)
+        os.replace(tmp, target)
+        return target
+
+    def write_ref(self, revision: str, commit: str) -> None:
+        """refs/<revision> for branches and tags (a commit revision needs no ref), atomically."""
+        if is_commit(revision) or check_repo_path(revision):
+            return
+        ref = self.root / "refs" / revision
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
+        tmp.write_text(commit)
+        os.replace(tmp, ref)
+
+    def read_ref(self, revision: str) -> str | None:
+        if is_commit(revision):
+            return revision
+        try:
+            return (self.root / "refs" / revision).read_text().strip() or None
+        except OSError:
+            return None

@@ -1,0 +1,131 @@
+"""Error code -> the specific fix a person should apply, with real links.
+
+The same text is stored on the job, shown in the admin and printed by `download --json`.
+"""
+
+from settings_app.sizes import format_size
+
+SETTINGS_PATH = "/admin/settings_app/setting/"
+
+
+def repo_url(endpoint: str, repo_id: str, repo_type: str = "model") -> str:
+    prefix = "datasets/" if repo_type == "dataset" else ""
+    return f"{endpoint.rstrip('/')}/{prefix}{repo_id}"
+
+
+def _fmt_files(files) -> str:
+    files = list(files or [])
+    shown = ", ".join(files[:5])
+    return shown + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+
+
+def guidance_for(code: str, *, endpoint: str = "", repo_id: str = "", repo_type: str = "model",
+                 revision: str = "", **ctx) -> str:
+    page = repo_url(endpoint, repo_id, repo_type) if repo_id else endpoint
+    tokens = f"{endpoint.rstrip('/')}/settings/tokens"
+    settings_page = ctx.get("settings_url") or SETTINGS_PATH
+    match code:
+        case "gated_no_token":
+            return (
+                f"{repo_id} is a gated repository. 1) Accept the license at {page} while logged in to the Hub. "
+                f"2) Create a read token at {tokens}. 3) Paste it into ModelHub's Settings ({settings_page}) "
+                "or set HF_TOKEN for the workers, then retry the download."
+            )
+        case "gated_no_access":
+            who = f" (Hub user {ctx['user']})" if ctx.get("user") else ""
+            return (
+                f"The token works{who} but has no access to {repo_id} yet. Accept the license / request access at "
+                f"{page} with the same Hub account, wait until access is granted (manual approval can take a "
+                "while), then retry. If the token is fine-grained, allow it to read gated repos at "
+                f"{tokens}."
+            )
+        case "token_invalid":
+            return (
+                f"The Hub rejected the HF token ({ctx.get('token_source', 'configured token')}). It may be revoked, "
+                f"expired or mistyped. Create a new one at {tokens} and save it in Settings ({settings_page}), or "
+                "clear it to download public repos only. Use 'Test token' in Settings to check it."
+            )
+        case "repo_not_found":
+            return (
+                f"No repository {repo_id!r} ({repo_type}) on {endpoint}. Check the spelling (org/name) at {page}; "
+                "if it is private, set a token of an account that can see it in Settings "
+                f"({settings_page}). If it is a dataset, choose repo type 'dataset'."
+            )
+        case "revision_not_found":
+            return (
+                f"{repo_id} has no branch, tag or commit {revision!r}. Pick one listed at {page}/tree/main "
+                "(branches and tags menu) or leave the revision empty for 'main'."
+            )
+        case "file_not_found":
+            if ctx.get("patterns"):
+                return (
+                    f"The include pattern(s) {', '.join(ctx['patterns'])} matched no file of {repo_id}@{revision}. "
+                    f"See the file list at {page}/tree/{revision or 'main'} and adjust the variant's include/"
+                    "exclude globs (they match full paths, e.g. '*Q4_K_M*.gguf')."
+                )
+            return (
+                f"{_fmt_files(ctx.get('files')) or 'A file'} is listed by the Hub but could not be fetched from "
+                f"{repo_id}@{revision}: it was removed or renamed upstream. Re-run the download so the file list "
+                "is read again, or pin the variant to a commit that has it."
+            )
+        case "rate_limited":
+            wait = ctx.get("retry_after")
+            hint = f" The Hub asked to wait {int(wait)} s." if wait else ""
+            return (
+                f"The Hub is rate-limiting requests.{hint} Retry later; a token (Settings) raises the limits, "
+                "and fewer concurrent downloads in Settings lowers the request rate."
+            )
+        case "network":
+            return (
+                f"Could not reach {endpoint} after several retries ({ctx.get('detail', 'connection failed')}). "
+                "Check the machine's network, proxy variables (HTTPS_PROXY) and the Hub endpoint in Settings. "
+                "Partial files were kept: Retry resumes them."
+            )
+        case "server_error":
+            return (
+                f"{endpoint} kept answering with server errors (HTTP {ctx.get('status', '5xx')}). This is on the "
+                "Hub's side; retry in a few minutes. Partial files were kept: Retry resumes them."
+            )
+        case "insufficient_space":
+            return (
+                f"Not enough free space in {ctx.get('storage_dir', 'the storage folder')}: "
+                f"{format_size(ctx.get('needed'))} still to download plus {format_size(ctx.get('min_free'))} "
+                f"to keep free, but only {format_size(ctx.get('free'))} is free. Free up space (Storage page, "
+                f"Clean up), move the storage folder in Settings ({settings_page}), or lower 'min free space'."
+            )
+        case "disk_full":
+            return (
+                f"The disk holding {ctx.get('storage_dir', 'the storage folder')} filled up while writing "
+                f"{ctx.get('file', 'a file')}. Nothing installed was damaged and the partial file was kept: free "
+                "some space, then Retry to resume."
+            )
+        case "verification_failed":
+            files = _fmt_files(ctx.get("files"))
+            return (
+                f"{files or 'Some files'} did not match the Hub's size/checksum or failed a format check, so the "
+                "variant is not marked installed (bad bytes were discarded). Retry or use Repair to re-download "
+                "only those files; if it fails again, the mirror or a proxy may be corrupting data."
+            )
+        case "unsafe_path":
+            return (
+                f"The Hub listed a file path that would escape the storage folder ({_fmt_files(ctx.get('files'))}). "
+                "Nothing was written. Do not use this repository or endpoint; report it to its owner."
+            )
+        case "cancelled":
+            return "Cancelled. Partial files were kept; Download or Retry resumes where it stopped."
+        case "worker_lost":
+            return (
+                "The worker running this job stopped sending heartbeats (process killed, machine restarted or "
+                "out of memory). A new attempt resumes the partial files; check `manage.py qcluster` is running "
+                "and the worker's logs."
+            )
+        case "storage_error":
+            return (
+                f"Could not write to {ctx.get('storage_dir', 'the storage folder')}: {ctx.get('detail', '')}. "
+                "Check it exists, is writable by the worker's user and that the volume is mounted; then Retry."
+            ).replace(": .", ".")
+        case "invalid_input":
+            return f"Fix the input and submit again: {ctx.get('detail', 'see the error message')}."
+        case "internal_error":
+            return "ModelHub hit an unexpected error; the message above has the details. Retry, and report it if it repeats."
+    return ""

@@ -1,0 +1,258 @@
+"""The one module that talks to the Hub about metadata: revisions, file lists, whoami, error mapping.
+
+Metadata goes through huggingface_hub's HfApi (endpoint and token from Settings, its error classes);
+bytes are fetched by downloads.transfer, which asks this module for URLs, auth headers and the
+mapping of HTTP failures to error codes, so every refusal is classified in one place.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx2
+from huggingface_hub import HfApi
+from huggingface_hub import errors as hf_errors
+
+from downloads.errors import HubError
+from downloads.retrying import Backoff, parse_retry_after
+from settings_app.redaction import redact
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a repo at a commit, with the Hub's size and checksum."""
+
+    path: str
+    size: int
+    git_sha1: str
+    sha256: str | None = None  # LFS files only
+
+    @property
+    def etag(self) -> str:
+        """The blob name in the HF cache: sha256 for LFS files, git blob sha1 otherwise."""
+        return self.sha256 or self.git_sha1
+
+    @property
+    def hash_algo(self) -> str:
+        return "sha256" if self.sha256 else "git-sha1"
+
+    def as_manifest(self) -> dict:
+        return {"size": self.size, "git_sha1": self.git_sha1, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class RepoSnapshot:
+    repo_id: str
+    repo_type: str
+    revision: str
+    commit: str
+    gated: str | bool
+    files: list[RemoteFile]
+
+
+class HubClient:
+    def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none",
+                 backoff: Backoff | None = None):
+        self.endpoint = endpoint.rstrip("/")
+        self.token = token
+        self.token_source = token_source
+        self.backoff = backoff or Backoff(retries=4, base=0.5, cap=10)
+        # token=False: never let huggingface_hub fall back to HF_TOKEN or its token file on its own;
+        # which token applies is decided by settings_app.tokens.
+        self.api = HfApi(endpoint=self.endpoint, token=token or False, library_name="modelhub")
+
+    # --- metadata
+    def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
+        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
+        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx)
+        commit = info.sha
+        if not commit:
+            raise HubError("server_error", f"{self.endpoint} returned no commit for {repo_id}@{revision}",
+                           endpoint=self.endpoint, **ctx)
+        files = self._call(lambda: self._list_files(repo_id, repo_type, commit), ctx)
+        return RepoSnapshot(repo_id, repo_type, revision, commit, getattr(info, "gated", False) or False, files)
+
+    def _list_files(self, repo_id: str, repo_type: str, commit: str) -> list[RemoteFile]:
+        files = []
+        for entry in self.api.list_repo_tree(repo_id, recursive=True, revision=commit, repo_type=repo_type):
+            if getattr(entry, "blob_id", None) is None:  # a folder
+                continue
+            lfs = entry.lfs
+            files.append(RemoteFile(entry.path, int(entry.size), entry.blob_id, lfs.sha256 if lfs else None))
+        return files
+
+    def whoami(self) -> dict:
+        """The Hub's view of the token: name and role. Raises HubError(token_invalid) when rejected."""
+        if not self.token:
+            raise HubError("token_invalid", "No HF token is configured.", endpoint=self.endpoint,
+                           token_source=self.token_source)
+        try:
+            data = self._retry(lambda: self.api.whoami(token=self.token))
+        except hf_errors.HfHubHTTPError as exc:
+            status = _status(exc)
+            if status == 401:
+                raise HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
+                               endpoint=self.endpoint, token_source=self.token_source) from None
+            raise self._map(exc, {}) from None
+        except (httpx2.TransportError, OSError) as exc:
+            raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
+                           detail=str(exc)) from None
+        auth = data.get("auth") or {}
+        role = (auth.get("accessToken") or {}).get("role") or auth.get("type") or "unknown"
+        return {"name": data.get("name", ""), "role": role, "type": data.get("type", "")}
+
+    def token_is_valid(self) -> tuple[bool | None, str]:
+        """(True, user) / (False, "") / (None, reason) when the Hub could not be asked."""
+        try:
+            return True, self.whoami()["name"]
+        except HubError as exc:
+            if exc.code == "token_invalid":
+                return False, ""
+            return None, exc.message
+
+    # --- bytes (used by downloads.transfer)
+    def file_url(self, repo_id: str, repo_type: str, commit: str, path: str) -> str:
+        prefix = "datasets/" if repo_type == "dataset" else ""
+        return f"{self.endpoint}/{prefix}{repo_id}/resolve/{commit}/{quote(path)}"
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """Request headers for `url`: the token goes only to the configured endpoint's origin,
+        never to a CDN a download is redirected to."""
+        headers = {"Accept-Encoding": "identity", "User-Agent": "modelhub/0.1"}
+        if self.token and _origin(url) == _origin(self.endpoint):
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def error_for_response(self, status: int, headers, *, repo_id: str, repo_type: str, revision: str,
+                           path: str) -> HubError:
+        """Classify a failed file GET (no exception object: transfer uses requests, not httpx)."""
+        code_hdr = headers.get("X-Error-Code", "")
+        message = headers.get("X-Error-Message", "") or f"HTTP {status}"
+        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
+        if code_hdr == "GatedRepo" or (status in (401, 403) and "gated" in message.lower()):
+            return self._gated_error(message, ctx)
+        if code_hdr == "RepoNotFound":
+            return self._not_found_error(message, ctx)
+        if code_hdr == "RevisionNotFound":
+            return HubError("revision_not_found", message, endpoint=self.endpoint, **ctx)
+        if code_hdr == "EntryNotFound" or status == 404:
+            return HubError("file_not_found", f"{path}: {message}", endpoint=self.endpoint, files=[path], **ctx)
+        if status == 401:
+            return self._unauthorized_error(message, ctx)
+        if status == 403:
+            return self._gated_error(message, ctx)
+        if status == 429:
+            return HubError("rate_limited", message, endpoint=self.endpoint,
+                            retry_after=parse_retry_after(headers.get("Retry-After")), **ctx)
+        if status >= 500:
+            return HubError("server_error", message, endpoint=self.endpoint, status=status, **ctx)
+        return HubError("server_error", f"Unexpected HTTP {status} for {path}: {message}", endpoint=self.endpoint,
+                        status=status, **ctx)
+
+    # --- internals
+    def _call(self, fn: Callable[[], T], ctx: dict) -> T:
+        try:
+            return self._retry(fn)
+        except hf_errors.HfHubHTTPError as exc:
+            raise self._map(exc, ctx) from None
+        except (httpx2.TransportError, OSError) as exc:
+            raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
+                           detail=redact(str(exc)), **ctx) from None
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except hf_errors.HfHubHTTPError as exc:
+                status = _status(exc)
+                if status not in TRANSIENT_STATUS or attempt >= self.backoff.retries:
+                    raise
+                retry_after = parse_retry_after(_header(exc, "Retry-After"))
+            except (httpx2.TransportError, OSError):
+                if attempt >= self.backoff.retries:
+                    raise
+                retry_after = None
+            attempt += 1
+            delay = self.backoff.delay(attempt, retry_after)
+            log.info("Hub call failed, retry %d/%d in %.1fs", attempt, self.backoff.retries, delay)
+            time.sleep(delay)
+
+    def _map(self, exc: hf_errors.HfHubHTTPError, ctx: dict) -> HubError:
+        message = redact(_message(exc))
+        if isinstance(exc, hf_errors.GatedRepoError):
+            return self._gated_error(message, ctx)
+        if isinstance(exc, hf_errors.RevisionNotFoundError):
+            return HubError("revision_not_found", message, endpoint=self.endpoint, **ctx)
+        if isinstance(exc, hf_errors.RemoteEntryNotFoundError | hf_errors.EntryNotFoundError):
+            return HubError("file_not_found", message, endpoint=self.endpoint, **ctx)
+        if isinstance(exc, hf_errors.DisabledRepoError):
+            return HubError("repo_not_found", f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
+        if isinstance(exc, hf_errors.RepositoryNotFoundError):
+            return self._not_found_error(message, ctx)
+        status = _status(exc)
+        if status == 401:
+            return self._unauthorized_error(message, ctx)
+        if status == 403:
+            return self._gated_error(message, ctx)
+        if status == 429:
+            return HubError("rate_limited", message, endpoint=self.endpoint,
+                            retry_after=parse_retry_after(_header(exc, "Retry-After")), **ctx)
+        return HubError("server_error", message, endpoint=self.endpoint, status=status, **ctx)
+
+    def _gated_error(self, message: str, ctx: dict) -> HubError:
+        if not self.token:
+            return HubError("gated_no_token", f"{ctx.get('repo_id')} is gated and no HF token is configured. "
+                            f"({message})", endpoint=self.endpoint, **ctx)
+        valid, user = self.token_is_valid()
+        if valid is False:
+            return HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
+                            endpoint=self.endpoint, token_source=self.token_source, **ctx)
+        return HubError("gated_no_access", f"The token ({self.token_source}) has no access to "
+                        f"{ctx.get('repo_id')}. ({message})", endpoint=self.endpoint, user=user, **ctx)
+
+    def _not_found_error(self, message: str, ctx: dict) -> HubError:
+        # A private repo looks "not found" to a bad token: ask whoami before blaming the repo id.
+        if self.token and self.token_is_valid()[0] is False:
+            return HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
+                            endpoint=self.endpoint, token_source=self.token_source, **ctx)
+        return HubError("repo_not_found", message, endpoint=self.endpoint, **ctx)
+
+    def _unauthorized_error(self, message: str, ctx: dict) -> HubError:
+        if not self.token:
+            return HubError("repo_not_found", f"{message} (private repositories need a token)",
+                            endpoint=self.endpoint, **ctx)
+        return self._not_found_error(message, ctx)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _header(exc: Exception, name: str) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.headers.get(name) if response is not None else None
+
+
+def _message(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None:
+        server_msg = response.headers.get("X-Error-Message")
+        if server_msg:
+            return f"HTTP {response.status_code}: {server_msg}"
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__

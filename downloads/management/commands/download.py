@@ -1,0 +1,74 @@
+"""python manage.py download REPO_ID [...]: queue a download, or run it here with --wait."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from downloads import inline, services
+from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, invalid, print_json
+from downloads.models import JobState
+from downloads.presenters import job_dict
+from downloads.selection import InvalidInput
+from settings_app.sizes import parse_size
+
+
+class Command(BaseCommand):
+    help = "Download a repo (or a selection of its files) into the storage folder, verified."
+
+    def add_arguments(self, parser):
+        parser.add_argument("repo_id", help="org/name on the Hub")
+        parser.add_argument("--repo-type", choices=["model", "dataset"], default="model")
+        parser.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+        parser.add_argument("--include", action="append", default=[], metavar="GLOB",
+                            help="only files matching GLOB (repeatable), e.g. '*Q4_K_M*.gguf'")
+        parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out files (repeatable)")
+        parser.add_argument("--name", default="", help="label of the variant, e.g. Q4_K_M")
+        parser.add_argument("--kind", default="text", help="text, voice, translation, embedding, files…")
+        parser.add_argument("--force", action="store_true", help="download files again even if present")
+        parser.add_argument("--limit-rate", metavar="RATE", help="cap this job's speed, e.g. 50MB (per second)")
+        parser.add_argument("--wait", action="store_true", help="run the job in this process and wait for it")
+        parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    def handle(self, *args, **opts):
+        as_json = opts["json"]
+        try:
+            rate = parse_size(opts["limit_rate"]) if opts["limit_rate"] else None
+            if rate == 0:
+                raise InvalidInput("--limit-rate must be more than 0")
+            variant, _ = services.get_or_create_variant(
+                repo_id=opts["repo_id"], repo_type=opts["repo_type"], revision=opts["revision"],
+                include=opts["include"], exclude=opts["exclude"], name=opts["name"], kind=opts["kind"])
+        except (InvalidInput, ValueError) as exc:
+            raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
+
+        job, joined = services.enqueue(variant, origin="command", force=opts["force"], rate_limit=rate,
+                                       run_here=opts["wait"])
+        if joined and not as_json:
+            self.stderr.write(f"Joining active job {job.pk} ({job.state}) for {variant}")
+        if opts["wait"]:
+            bar = ProgressBar(self.stderr._out)
+            try:
+                job = inline.run_and_follow(job, reporter=bar)
+            except KeyboardInterrupt:
+                bar.close()
+                job.refresh_from_db()
+                self._report(job, as_json)
+                raise CommandError("Interrupted: the job was cancelled and its partial files kept; run the same "
+                                   "command again to resume.", returncode=EXIT_INTERRUPTED) from None
+            bar.close()
+        self._report(job, as_json)
+        if opts["wait"] and job.state != JobState.SUCCEEDED:
+            raise CommandError(f"job {job.pk} {job.state}: {job.error_code}", returncode=1)
+
+    def _report(self, job, as_json: bool) -> None:
+        job.refresh_from_db()
+        if as_json:
+            print_json(self.stdout, job_dict(job))
+            return
+        self.stdout.write(f"job {job.pk}: {job.state} — {job.variant}")
+        if job.state == JobState.SUCCEEDED:
+            self.stdout.write(f"  installed at {job.variant.local_path}")
+            self.stdout.write(f"  {(job.verification or {}).get('summary', '')}")
+        elif job.error_code:
+            self.stdout.write(f"  error: {job.error_code}: {job.error_message}")
+            self.stdout.write(f"  what to do: {job.guidance}")
+        elif job.state == JobState.QUEUED:
+            self.stdout.write("  queued for the workers (python manage.py qcluster)")

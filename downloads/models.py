@@ -1,0 +1,196 @@
+"""ModelVariant (what to have), DownloadJob (one attempt at having it) and JobEvent (its log).
+
+State transitions live in `downloads.services` and `downloads.runner`; the database enforces that a
+variant has at most one active job.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class RepoType(models.TextChoices):
+    MODEL = "model", "model"
+    DATASET = "dataset", "dataset"
+
+
+class VariantStatus(models.TextChoices):
+    NOT_DOWNLOADED = "not_downloaded", "not downloaded"
+    QUEUED = "queued", "queued"
+    DOWNLOADING = "downloading", "downloading"
+    INSTALLED = "installed", "installed"
+    FAILED = "failed", "failed"
+    CORRUPT = "corrupt", "corrupt"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    VERIFYING = "verifying", "verifying"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "cancelled"
+
+
+ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.VERIFYING)
+FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobKind(models.TextChoices):
+    DOWNLOAD = "download", "download"
+    REPAIR = "repair", "repair (failed files only)"
+    VERIFY = "verify", "verify"
+
+
+class ErrorCode(models.TextChoices):
+    GATED_NO_TOKEN = "gated_no_token"
+    GATED_NO_ACCESS = "gated_no_access"
+    TOKEN_INVALID = "token_invalid"
+    REPO_NOT_FOUND = "repo_not_found"
+    REVISION_NOT_FOUND = "revision_not_found"
+    FILE_NOT_FOUND = "file_not_found"
+    RATE_LIMITED = "rate_limited"
+    NETWORK = "network"
+    SERVER_ERROR = "server_error"
+    INSUFFICIENT_SPACE = "insufficient_space"
+    DISK_FULL = "disk_full"
+    VERIFICATION_FAILED = "verification_failed"
+    UNSAFE_PATH = "unsafe_path"
+    CANCELLED = "cancelled"
+    WORKER_LOST = "worker_lost"
+    STORAGE_ERROR = "storage_error"
+    INVALID_INPUT = "invalid_input"
+    INTERNAL_ERROR = "internal_error"
+
+
+class ModelVariant(models.Model):
+    repo_id = models.CharField(max_length=200, help_text="org/name on the Hub")
+    repo_type = models.CharField(max_length=10, choices=RepoType.choices, default=RepoType.MODEL)
+    revision = models.CharField(max_length=255, default="main", help_text="branch, tag or commit")
+    name = models.CharField(max_length=100, blank=True, help_text="a label such as Q4_K_M")
+    include = models.JSONField(default=list, blank=True, help_text="glob patterns; empty: every file")
+    exclude = models.JSONField(default=list, blank=True, help_text="glob patterns to leave out")
+    kind = models.CharField(
+        max_length=50, blank=True, default="text",
+        help_text="text, voice, translation, embedding, files… (chooses the completeness rule)",
+    )
+    commit = models.CharField(max_length=40, blank=True, help_text="commit the revision resolved to")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=VariantStatus.choices, default=VariantStatus.NOT_DOWNLOADED)
+    local_path = models.CharField(max_length=2048, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    # Per installed file: size, hashes, blob name and the (size, mtime) fingerprint taken when it was
+    # last hashed, so a fast verify can tell "unchanged since hashed" without re-reading.
+    manifest = models.JSONField(default=dict, blank=True, editable=False)
+    # What the last verification found wrong on disk (drift), shown in the admin; empty when clean.
+    problem = models.TextField(blank=True)
+    upstream_commit = models.CharField(max_length=40, blank=True, help_text="latest commit seen upstream")
+    upstream_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["repo_id", "revision", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repo_id", "repo_type", "revision", "include", "exclude"], name="unique_variant_selection"
+            ),
+        ]
+        permissions = [
+            ("download_modelvariant", "Can start, cancel and retry downloads"),
+            ("delete_files_modelvariant", "Can delete downloaded files from disk"),
+        ]
+
+    def __str__(self) -> str:
+        label = f" [{self.name}]" if self.name else ""
+        rev = "" if self.revision == "main" else f"@{self.revision}"
+        return f"{self.repo_id}{rev}{label}"
+
+    @property
+    def update_available(self) -> bool:
+        return bool(self.commit and self.upstream_commit and self.upstream_commit != self.commit)
+
+
+class DownloadJob(models.Model):
+    variant = models.ForeignKey(ModelVariant, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=10, choices=JobKind.choices, default=JobKind.DOWNLOAD)
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(max_length=20, default="admin", help_text="admin, command, schedule, retry")
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the process running it")
+    task_id = models.CharField(max_length=64, blank=True, help_text="django-q2 task id")
+    attempt = models.PositiveIntegerField(default=1)
+    commit = models.CharField(max_length=40, blank=True)
+    force = models.BooleanField(default=False, help_text="re-download files even if present")
+    rate_limit = models.BigIntegerField(null=True, blank=True, help_text="per-job cap in bytes/s")
+    # Repair jobs fetch only these repo paths.
+    only_paths = models.JSONField(default=list, blank=True)
+
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    files_total = models.PositiveIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    speed_bps = models.FloatField(default=0, help_text="current transfer speed, bytes/s")
+    bytes_transferred = models.BigIntegerField(default=0, help_text="bytes received over the network")
+    bytes_resumed = models.BigIntegerField(default=0, help_text="bytes kept from earlier partial downloads")
+
+    cancel_requested = models.BooleanField(default=False)
+    error_code = models.CharField(max_length=32, choices=ErrorCode.choices, blank=True)
+    error_message = models.TextField(blank=True)
+    guidance = models.TextField(blank=True)
+    verification = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant"],
+                condition=Q(state__in=[s.value for s in ACTIVE_STATES]),
+                name="one_active_job_per_variant",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="job_state_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.kind}) for {self.variant_id}: {self.state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def percent(self) -> float:
+        if self.bytes_total <= 0:
+            return 100.0 if self.state == JobState.SUCCEEDED else 0.0
+        return min(100.0, 100.0 * self.bytes_done / self.bytes_total)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.state != JobState.RUNNING or self.speed_bps <= 0 or self.bytes_total <= 0:
+            return None
+        return max(0.0, (self.bytes_total - self.bytes_done) / self.speed_bps)
+
+
+class JobEvent(models.Model):
+    """Append-only log of what happened to a job: queued, started, retries, resumes, verified..."""
+
+    job = models.ForeignKey(DownloadJob, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.kind}: {self.message}"

@@ -1,0 +1,373 @@
+"""Runs one claimed job to its end: the same code for a django-q2 worker and `download --wait`.
+
+Threads: file transfers run in a bounded pool and never touch the database; the calling thread is
+the monitor: it writes progress and the heartbeat (at most about once a second), polls
+`cancel_requested`, flushes events, and records the outcome on the job row.
+"""
+
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+
+from downloads import guidance, selection, state
+from downloads.cache_layout import RepoCache
+from downloads.errors import JobCancelled, JobError
+from downloads.hub import HubClient, RemoteFile
+from downloads.models import DownloadJob, JobEvent, JobKind, JobState
+from downloads.retrying import Backoff
+from downloads.transfer import Fetcher, FileOutcome, Progress, RateLimiter
+from downloads.verification import (
+    FileCheck,
+    check_installed_file,
+    fingerprint,
+    verify_installed,
+    verify_streamed,
+)
+from settings_app.models import Setting
+from settings_app.redaction import redact
+from settings_app.tokens import resolve_token
+
+log = logging.getLogger(__name__)
+
+Reporter = Callable[[DownloadJob], None]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(job_id: int) -> DownloadJob | None:
+    """QUEUED -> RUNNING in one conditional UPDATE: of two workers handed the same job, one wins."""
+    now = timezone.now()
+    won = DownloadJob.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker=worker_name()
+    )
+    return DownloadJob.objects.select_related("variant").get(pk=job_id) if won else None
+
+
+def run_job(job_id: int, *, reporter: Reporter | None = None) -> DownloadJob | None:
+    """Claim and run a job. Returns the finished job, or None when someone else had it."""
+    job = claim(job_id)
+    if job is None:
+        return None
+    JobRun(job, reporter=reporter).run()
+    job.refresh_from_db()
+    return job
+
+
+class JobRun:
+    def __init__(self, job: DownloadJob, *, reporter: Reporter | None = None):
+        self.job = job
+        self.variant = job.variant
+        self.reporter = reporter
+        self.setting = Setting.load()
+        self.cancel = threading.Event()
+        self.progress = Progress()
+        self._events: list[tuple[str, str]] = []
+        self._events_lock = threading.Lock()
+        self._last_tick = 0.0
+        self._last_transferred = 0
+        self._speed = 0.0
+        self.job_limiter = RateLimiter(job.rate_limit)
+        self.global_limiter = RateLimiter(None)
+        token = resolve_token(self.setting)
+        self.token = token
+        self.hub = HubClient(self.setting.effective_hub_endpoint, token.value, token_source=token.source,
+                             backoff=_backoff())
+        self.cache = RepoCache(self.setting.effective_storage_dir, self.variant.repo_id, self.variant.repo_type)
+
+    # --- entry point
+    def run(self) -> None:
+        self.event("started", f"attempt {self.job.attempt} on {worker_name()}")
+        try:
+            if self.token.source == "settings-unreadable":
+                raise JobError("token_invalid", self.token.problem, token_source="Settings")
+            if self.job.kind == JobKind.VERIFY:
+                self._verify()
+            else:
+                self._download()
+        except JobCancelled as exc:
+            self._finish(JobState.CANCELLED, error=exc)
+        except JobError as exc:
+            self._finish(JobState.FAILED, error=exc)
+        except KeyboardInterrupt:
+            self.cancel.set()
+            self._finish(JobState.CANCELLED, error=JobCancelled("Interrupted (Ctrl-C); partial files were kept."))
+            raise
+        except Exception as exc:  # a bug must still end the job visibly, not leave it "running"
+            log.exception("job %s crashed", self.job.pk)
+            self._finish(JobState.FAILED, error=JobError("internal_error", f"{type(exc).__name__}: {exc}"))
+
+    # --- download / repair
+    def _download(self) -> None:
+        variant, job = self.variant, self.job
+        revision = variant.commit if job.kind == JobKind.REPAIR and variant.commit else variant.revision
+        snap = self.hub.snapshot(variant.repo_id, variant.repo_type, revision)
+        files = selection.select_files(snap.files, variant.include, variant.exclude)
+        if not files:
+            raise JobError("file_not_found", f"No file of {variant.repo_id}@{revision} matches include="
+                           f"{variant.include or ['*']} exclude={variant.exclude or []}",
+                           patterns=variant.include or ["*"], endpoint=self.hub.endpoint,
+                           repo_id=variant.repo_id, repo_type=variant.repo_type, revision=revision)
+        selection.refuse_unsafe_paths(files, self.cache, snap.commit)
+        repair_only = set(job.only_paths) if job.kind == JobKind.REPAIR else set()
+        if repair_only:
+            gone = sorted(repair_only - {f.path for f in files})
+            if gone:
+                raise JobError("file_not_found", f"Files to repair are no longer listed: {', '.join(gone)}",
+                               files=gone, endpoint=self.hub.endpoint, repo_id=variant.repo_id,
+                               repo_type=variant.repo_type, revision=revision)
+        to_fetch = [f for f in files if not repair_only or f.path in repair_only]
+        self._check_space(to_fetch)
+        total = sum(f.size for f in files)
+        DownloadJob.objects.filter(pk=job.pk).update(commit=snap.commit, bytes_total=total, files_total=len(files))
+        job.commit, job.bytes_total, job.files_total = snap.commit, total, len(files)
+        state.variant_started(variant, commit=snap.commit, size=total)
+        self.event("resolved", f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
+                               f"{len(files)} file(s), {total:,} bytes")
+
+        outcomes, extra = self._fetch_all(snap.commit, revision, files, to_fetch, force=job.force or bool(repair_only))
+        for f in files:
+            self.cache.link(snap.commit, f.path, f.etag)
+        if revision == variant.revision:
+            self.cache.write_ref(variant.revision, snap.commit)
+
+        self._set_state(JobState.VERIFYING)
+        report = verify_streamed(self.cache, snap.commit, outcomes, kind=variant.kind, repo_type=variant.repo_type,
+                                 overrides=self.setting.completeness_rules, extra=extra)
+        manifest = {f.path: {**f.as_manifest(), "fingerprint": fingerprint(self.cache.blob_path(f.etag))}
+                    for f in files if self.cache.blob_path(f.etag).exists()}
+        self._finish_verified(report, manifest, commit=snap.commit)
+
+    def _fetch_all(self, commit: str, revision: str, files: list[RemoteFile], to_fetch: list[RemoteFile],
+                   *, force: bool) -> tuple[list[FileOutcome], list[FileCheck]]:
+        """Download `to_fetch` in parallel; files of a repair that aren't re-fetched get a fast check."""
+        fetcher = Fetcher(
+            hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
+            revision=revision, commit=commit, session=_session(self.setting.max_parallel_files),
+            progress=self.progress, cancel=self.cancel, backoff=_backoff(),
+            limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
+        )
+        known = (self.variant.manifest or {}).get("files", {}) if self.variant.commit == commit else {}
+        extra: list[FileCheck] = []
+        fetch_paths = {f.path for f in to_fetch}
+        for f in files:
+            if f.path not in fetch_paths:  # repair: the rest is checked against the manifest, fast
+                check, _ = _fast_check(self.cache, commit, f, known.get(f.path))
+                self.progress.add(f.size, network=False)
+                extra.append(check)
+        self._tick(force=True)
+        workers = max(1, min(self.setting.max_parallel_files, len(to_fetch)))
+        outcomes: list[FileOutcome] = []
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}") as pool:
+            futures: dict[Future, RemoteFile] = {}
+            for f in to_fetch:
+                fp = (known.get(f.path) or {}).get("fingerprint")
+                futures[pool.submit(fetcher.fetch, f, force=force, trusted_fingerprint=fp)] = f
+            try:
+                pending = set(futures)
+                while pending:
+                    finished, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+                    for fut in finished:
+                        if fut.exception() is None:
+                            outcomes.append(fut.result())
+                            with self.progress.lock:
+                                self.progress.files_done += 1
+                        else:
+                            self.cancel.set()  # stop the siblings; their partials stay for a resume
+                    if self.cancel.is_set():
+                        wait(pending)
+                        break
+                    self._tick()
+            except BaseException:
+                self.cancel.set()
+                wait(futures)
+                raise
+        fetcher.session.close()
+        errors = [fut.exception() for fut in futures if fut.done() and fut.exception() is not None]
+        real = [e for e in errors if not isinstance(e, JobCancelled)]
+        if real:
+            raise real[0]
+        if errors or self.cancel.is_set():
+            raise JobCancelled()
+        self._tick(force=True)
+        return outcomes, extra
+
+    def _check_space(self, to_fetch: list[RemoteFile]) -> None:
+        storage = self.cache.storage_dir
+        try:
+            storage.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(storage).free
+        except OSError as exc:
+            raise JobError("storage_error", f"Storage folder {storage} is not usable: {exc.strerror or exc}",
+                           storage_dir=str(storage), detail=exc.strerror or str(exc)) from None
+        needed = 0
+        for f in to_fetch:
+            if self.cache.blob_path(f.etag).exists() and not self.job.force:
+                continue
+            partial = self.cache.partial_path(f.etag)
+            have = partial.stat().st_size if partial.exists() else 0
+            needed += max(0, f.size - have)
+        min_free = self.setting.effective_min_free_space
+        if needed + min_free > free:
+            raise JobError("insufficient_space",
+                           f"Needs {needed:,} bytes plus {min_free:,} kept free, but {free:,} bytes are free in {storage}",
+                           needed=needed, free=free, min_free=min_free, storage_dir=str(storage))
+
+    # --- standalone verification
+    def _verify(self) -> None:
+        variant = self.variant
+        files = (variant.manifest or {}).get("files", {})
+        total = sum(r["size"] for r in files.values())
+        DownloadJob.objects.filter(pk=self.job.pk).update(
+            state=JobState.VERIFYING, bytes_total=total, files_total=len(files), commit=variant.commit)
+        self.job.bytes_total, self.job.files_total, self.job.state = total, len(files), JobState.VERIFYING
+        done = threading.Event()
+        result: dict = {}
+
+        def work():
+            try:
+                result["value"] = verify_installed(
+                    self.cache, variant.commit, files, kind=variant.kind, repo_type=variant.repo_type,
+                    full=self.job.force, overrides=self.setting.completeness_rules, cancel=self.cancel,
+                    on_bytes=lambda n: self.progress.add(n, network=False))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the monitor thread
+                result["error"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name=f"verify{self.job.pk}", daemon=True)
+        worker.start()
+        try:
+            while not done.wait(0.2):
+                self._tick()
+        except BaseException:
+            self.cancel.set()
+            done.wait()
+            raise
+        if "error" in result:
+            raise result["error"]
+        report, new_fps = result["value"]
+        manifest_files = {p: dict(r) for p, r in files.items()}
+        for path, fp in new_fps.items():
+            manifest_files[path]["fingerprint"] = fp
+        self._finish_verified(report, manifest_files, commit=variant.commit)
+
+    # --- outcome
+    def _finish_verified(self, report: dict, manifest_files: dict, *, commit: str) -> None:
+        self.job.verification = report
+        if not report["ok"]:
+            raise JobError("verification_failed", f"Verification failed: {report['summary']}",
+                           files=report["failed_files"] or report["completeness"].get("missing", []))
+        self.event("verified", report["summary"])
+        state.variant_installed(self.variant, commit=commit, manifest_files=manifest_files,
+                                local_path=str(self.cache.snapshot_dir(commit)))
+        self._finish(JobState.SUCCEEDED)
+
+    def _finish(self, final: str, *, error: JobError | None = None) -> None:
+        self._tick(force=True, final=True)
+        fields = {"state": final, "finished_at": timezone.now(), "speed_bps": 0,
+                  "verification": self.job.verification or {}}
+        if error is not None:
+            ctx = {"endpoint": self.hub.endpoint, "repo_id": self.variant.repo_id,
+                   "repo_type": self.variant.repo_type, "revision": self.variant.revision,
+                   "storage_dir": str(self.cache.storage_dir), **error.context}
+            fields.update(error_code=error.code, error_message=redact(error.message)[:4000],
+                          guidance=redact(guidance.guidance_for(error.code, **ctx)))
+        updated = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+            .update(**fields)
+        kind = {JobState.SUCCEEDED: "finished", JobState.CANCELLED: "cancelled"}.get(final, "failed")
+        self.event(kind, error.message if error else "all files verified")
+        self._flush_events()
+        if not updated:
+            log.warning("job %s was taken over (reaped) before it finished as %s", self.job.pk, final)
+            return
+        self.job.refresh_from_db()
+        state.variant_after_job(self.variant, self.job)
+
+    # --- monitor duties
+    def event(self, kind: str, message: str) -> None:
+        """Thread-safe: file threads call this; the monitor thread writes the rows."""
+        with self._events_lock:
+            self._events.append((kind, redact(message)))
+
+    def _flush_events(self) -> None:
+        with self._events_lock:
+            events, self._events = self._events, []
+        if events:
+            JobEvent.objects.bulk_create([JobEvent(job_id=self.job.pk, kind=k, message=m) for k, m in events])
+
+    def _set_state(self, new_state: str) -> None:
+        DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+            .update(state=new_state, heartbeat_at=timezone.now())
+        self.job.state = new_state
+        self.event(new_state, f"{new_state}")
+
+    def _tick(self, *, force: bool = False, final: bool = False) -> None:
+        now = time.monotonic()
+        interval = settings.MODELHUB_PROGRESS_INTERVAL
+        if not force and now - self._last_tick < interval:
+            return
+        dt = now - self._last_tick if self._last_tick else 0
+        self._last_tick = now
+        done, transferred, files_done = self.progress.snapshot()
+        if dt > 0:
+            instant = max(0.0, (transferred - self._last_transferred) / dt)
+            self._speed = instant if not self._speed else 0.5 * self._speed + 0.5 * instant
+        self._last_transferred = transferred
+        with self.progress.lock:
+            resumed = self.progress.resumed
+        fields = dict(bytes_done=done, files_done=files_done, speed_bps=0 if final else self._speed,
+                      bytes_transferred=transferred, bytes_resumed=resumed, heartbeat_at=timezone.now())
+        owned = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+            .update(**fields)
+        for key, value in fields.items():
+            setattr(self.job, key, value)
+        self._flush_events()
+        if final:
+            return
+        if not owned:
+            self.cancel.set()  # reaped as lost, or cancelled while queued-then-claimed: stop writing
+            return
+        cancel = DownloadJob.objects.filter(pk=self.job.pk).values_list("cancel_requested", flat=True).first()
+        if cancel:
+            self.cancel.set()
+        self._apply_global_rate()
+        if self.reporter:
+            self.reporter(self.job)
+
+    def _apply_global_rate(self) -> None:
+        cap = self.setting.bandwidth_limit
+        if not cap:
+            self.global_limiter.set_rate(None)
+            return
+        running = DownloadJob.objects.filter(state=JobState.RUNNING).count() or 1
+        self.global_limiter.set_rate(cap / running)
+
+
+def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | None) -> tuple[FileCheck, dict | None]:
+    record = record or {**f.as_manifest()}
+    return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
+
+
+def _session(pool: int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool * 2), max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.trust_env = True  # honour HTTPS_PROXY / NO_PROXY like other HF tools
+    return session
+
+
+def _backoff() -> Backoff:
+    return Backoff(retries=settings.MODELHUB_RETRIES, base=settings.MODELHUB_RETRY_BASE_DELAY, cap=30.0)

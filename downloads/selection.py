@@ -1,0 +1,79 @@
+"""What a variant selects, and whether the input describing it is valid.
+
+Validation happens before anything is queued (admin forms and commands share these functions);
+the path-safety check runs again on what the Hub lists, before any byte is written.
+"""
+
+import re
+
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import filter_repo_objects, validate_repo_id
+
+from downloads.cache_layout import RepoCache, check_repo_path
+from downloads.errors import JobError
+from downloads.hub import RemoteFile
+
+_REVISION_BAD = re.compile(r"(\.\.|[\x00-\x20~^:?*\[\\]|@\{|//|^/|/$|\.lock$|^\.|\.$)")
+
+
+class InvalidInput(ValueError):
+    """Bad user input, with a message fit to show next to the form field."""
+
+
+def clean_repo_id(value: str) -> str:
+    value = (value or "").strip()
+    for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
+        if value.startswith(prefix):
+            value = value[len(prefix):]
+    value = value.strip("/")
+    if value.count("/") != 1:
+        raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, e.g. 'Qwen/Qwen2.5-0.5B'")
+    try:
+        validate_repo_id(value)
+    except HFValidationError as exc:
+        raise InvalidInput(f"{value!r} is not a valid repo id: {str(exc).splitlines()[0]}") from None
+    return value
+
+
+def clean_revision(value: str | None) -> str:
+    value = (value or "").strip() or "main"
+    if len(value) > 255 or _REVISION_BAD.search(value):
+        raise InvalidInput(f"{value!r} is not a valid branch, tag or commit name")
+    return value
+
+
+def clean_globs(values, field: str = "include") -> list[str]:
+    if isinstance(values, str):
+        values = re.split(r"[\n,]", values)
+    cleaned = []
+    for raw in values or []:
+        pattern = str(raw).strip()
+        if not pattern:
+            continue
+        if "\x00" in pattern or pattern.startswith("/") or ".." in pattern.split("/"):
+            raise InvalidInput(f"{field} pattern {pattern!r} must be a relative glob such as '*.gguf' or 'onnx/*'")
+        if pattern.count("[") != pattern.count("]"):
+            raise InvalidInput(f"{field} pattern {pattern!r} has an unbalanced '['")
+        cleaned.append(pattern)
+    return sorted(set(cleaned))  # normalised so the same selection is the same variant
+
+
+def select_files(files: list[RemoteFile], include: list[str], exclude: list[str]) -> list[RemoteFile]:
+    """The Hub's glob semantics (huggingface_hub's own filter): fnmatch on the full path."""
+    return list(filter_repo_objects(files, allow_patterns=include or None, ignore_patterns=exclude or None,
+                                    key=lambda f: f.path))
+
+
+def refuse_unsafe_paths(files: list[RemoteFile], cache: RepoCache, commit: str) -> None:
+    """Raise unsafe_path, before any write, if any listed path could escape the snapshot folder."""
+    bad = []
+    for f in files:
+        try:
+            if check_repo_path(f.path):
+                raise JobError("unsafe_path", f.path)
+            cache.snapshot_file(commit, f.path)
+        except JobError:
+            bad.append(f.path)
+    if bad:
+        raise JobError("unsafe_path", f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
+                       "nothing was written", files=bad)

@@ -1,0 +1,290 @@
+"""Everything the admin and the management commands do, in one place; the only module that enqueues.
+
+Concurrency: `dispatch()` hands at most `max_concurrent_downloads` jobs to the broker, oldest first,
+under a row lock on the Setting singleton (PostgreSQL) or an IMMEDIATE transaction (SQLite), so
+several web processes and workers never over-commit. Workers claim jobs with a conditional UPDATE;
+a duplicate task is therefore harmless, which is what makes re-dispatching a lost task safe.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from downloads import guidance, state
+from downloads.models import (
+    ACTIVE_STATES,
+    DownloadJob,
+    ErrorCode,
+    JobEvent,
+    JobKind,
+    JobState,
+    ModelVariant,
+    VariantStatus,
+)
+from downloads.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
+from settings_app.models import Setting
+
+log = logging.getLogger(__name__)
+
+# Failures worth another attempt on their own: the cause is likely gone a little later.
+AUTO_RETRY_CODES = {
+    ErrorCode.NETWORK, ErrorCode.SERVER_ERROR, ErrorCode.RATE_LIMITED, ErrorCode.WORKER_LOST,
+    ErrorCode.VERIFICATION_FAILED,
+}
+
+
+# --- variants -------------------------------------------------------------------------------------
+def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: str | None = "main",
+                          include: Iterable[str] | str = (), exclude: Iterable[str] | str = (), name: str = "",
+                          kind: str = "text") -> tuple[ModelVariant, bool]:
+    """Validate the selection and return its variant (unique on repo, type, revision, globs)."""
+    if repo_type not in ("model", "dataset"):
+        raise InvalidInput(f"repo type must be 'model' or 'dataset', not {repo_type!r}")
+    key = {
+        "repo_id": clean_repo_id(repo_id),
+        "repo_type": repo_type,
+        "revision": clean_revision(revision),
+        "include": clean_globs(include, "include"),
+        "exclude": clean_globs(exclude, "exclude"),
+    }
+    defaults = {"name": (name or "").strip()[:100], "kind": (kind or "text").strip()[:50]}
+    try:
+        with transaction.atomic():
+            variant, created = ModelVariant.objects.get_or_create(**key, defaults=defaults)
+    except IntegrityError:  # created concurrently
+        variant, created = ModelVariant.objects.get(**key), False
+    if not created and name and variant.name != name.strip():
+        ModelVariant.objects.filter(pk=variant.pk).update(name=name.strip()[:100])
+        variant.name = name.strip()[:100]
+    return variant, created
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+def is_stale(job: DownloadJob, now=None) -> bool:
+    if job.state not in (JobState.RUNNING, JobState.VERIFYING):
+        return False
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT)
+    beat = job.heartbeat_at or job.started_at
+    return beat is None or beat < cutoff
+
+
+def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None, origin: str = "admin",
+            force: bool = False, only_paths: list[str] | None = None, rate_limit: int | None = None,
+            attempt: int = 1, run_here: bool = False) -> tuple[DownloadJob, bool]:
+    """Create a queued job for the variant, or join the one already active. Returns (job, joined).
+
+    `run_here`: the caller runs the job in its own process (download --wait), so it is not handed
+    to the broker.
+    """
+    user = requested_by if getattr(requested_by, "is_authenticated", False) else None
+    with transaction.atomic():
+        active = DownloadJob.objects.filter(variant=variant, state__in=ACTIVE_STATES).first()
+        if active is not None and is_stale(active):
+            mark_lost(active)
+            active = None
+        if active is not None:
+            return active, True
+        try:
+            with transaction.atomic():
+                job = DownloadJob.objects.create(
+                    variant=variant, kind=kind, requested_by=user, origin=origin, force=force,
+                    only_paths=sorted(only_paths or []), rate_limit=rate_limit, attempt=attempt,
+                    dispatched_at=timezone.now() if run_here else None,
+                )
+        except IntegrityError:  # another request created the active job a moment ago: join it
+            return DownloadJob.objects.get(variant=variant, state__in=ACTIVE_STATES), True
+        who = f" by {user.get_username()}" if user else ""
+        JobEvent.objects.create(job=job, kind="queued", message=f"{kind} queued{who} ({origin}), attempt {attempt}")
+        state.variant_queued(variant, job)
+        if not run_here:
+            transaction.on_commit(dispatch)
+    return job, False
+
+
+def enqueue_downloads(variants: Iterable[ModelVariant], **kwargs) -> list[tuple[DownloadJob, bool]]:
+    return [enqueue(v, **kwargs) for v in variants]
+
+
+def cancel(job: DownloadJob, *, by=None) -> str:
+    """Cancel a job: at once when queued or when its worker is gone; else ask the worker (≤ ~1 s)."""
+    job.refresh_from_db()
+    who = f" by {by.get_username()}" if getattr(by, "is_authenticated", False) else ""
+    if job.state == JobState.QUEUED or is_stale(job):
+        done = DownloadJob.objects.filter(pk=job.pk, state=job.state).update(
+            state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
+            error_code=ErrorCode.CANCELLED, error_message=f"Cancelled{who} before it ran"
+            if job.state == JobState.QUEUED else f"Cancelled{who}; its worker had stopped",
+            guidance=guidance.guidance_for("cancelled"),
+        )
+        if done:
+            JobEvent.objects.create(job=job, kind="cancelled", message=f"cancelled{who}")
+            job.refresh_from_db()
+            state.variant_after_job(job.variant, job)
+            transaction.on_commit(dispatch)
+            return "cancelled"
+        job.refresh_from_db()
+    if job.state in (JobState.RUNNING, JobState.VERIFYING):
+        DownloadJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        JobEvent.objects.create(job=job, kind="cancel", message=f"cancel requested{who}")
+        return "cancel requested"
+    return f"already {job.state}"
+
+
+def retry(job: DownloadJob, *, by=None, origin: str = "admin") -> tuple[DownloadJob, bool]:
+    """A fresh attempt at a finished job's work (a new job; the old one keeps its record)."""
+    if job.is_active:
+        return job, True
+    return enqueue(job.variant, kind=job.kind, requested_by=by, origin=origin, force=False,
+                   only_paths=job.only_paths, rate_limit=job.rate_limit)
+
+
+def verify(variant: ModelVariant, *, full: bool = False, by=None, origin: str = "admin",
+           run_here: bool = False) -> tuple[DownloadJob, bool]:
+    if not (variant.manifest or {}).get("files") or not variant.commit:
+        raise InvalidInput(f"{variant} has never been installed: download it before verifying")
+    return enqueue(variant, kind=JobKind.VERIFY, force=full, requested_by=by, origin=origin, run_here=run_here)
+
+
+def failed_files(variant: ModelVariant) -> list[str]:
+    """Files the latest finished verification of the variant found bad."""
+    last = (variant.jobs.filter(state__in=[JobState.SUCCEEDED, JobState.FAILED])
+            .exclude(verification={}).order_by("-finished_at", "-id").first())
+    if last is None:
+        return []
+    report = last.verification or {}
+    return list(report.get("failed_files") or [])
+
+
+def repair(variant: ModelVariant, *, by=None, origin: str = "admin", run_here: bool = False):
+    """Re-download only the files the last verification found bad."""
+    bad = failed_files(variant)
+    if not bad:
+        raise InvalidInput(f"{variant}: the last verification found no bad file; run Verify first")
+    if not variant.commit:
+        raise InvalidInput(f"{variant} has no resolved commit to repair against; download it instead")
+    return enqueue(variant, kind=JobKind.REPAIR, only_paths=bad, requested_by=by, origin=origin, run_here=run_here)
+
+
+def requeue_if_transient(job: DownloadJob, *, run_here: bool = False) -> DownloadJob | None:
+    """After a failure worth retrying, queue the next attempt (bounded by MODELHUB_MAX_ATTEMPTS)."""
+    job.refresh_from_db()
+    if (job.state != JobState.FAILED or job.error_code not in AUTO_RETRY_CODES or job.kind == JobKind.VERIFY
+            or job.attempt >= settings.MODELHUB_MAX_ATTEMPTS):
+        return None
+    new, joined = enqueue(job.variant, kind=job.kind, requested_by=job.requested_by, origin="retry",
+                          only_paths=job.only_paths, rate_limit=job.rate_limit, attempt=job.attempt + 1,
+                          run_here=run_here)
+    if not joined:
+        JobEvent.objects.create(job=job, kind="retry", message=f"{job.error_code}: retrying as job {new.pk} "
+                                f"(attempt {new.attempt}/{settings.MODELHUB_MAX_ATTEMPTS})")
+    return new
+
+
+# --- the queue ------------------------------------------------------------------------------------
+def dispatch() -> list[int]:
+    """Hand queued jobs to the broker, oldest first, up to max_concurrent_downloads in flight."""
+    from django_q.tasks import async_task
+
+    setting = Setting.load()
+    with transaction.atomic():
+        list(Setting.objects.select_for_update().filter(pk=setting.pk))  # serialises dispatchers
+        busy = DownloadJob.objects.filter(
+            Q(state__in=[JobState.RUNNING, JobState.VERIFYING]) | Q(state=JobState.QUEUED, dispatched_at__isnull=False)
+        ).count()
+        free = setting.effective_max_concurrent_downloads - busy
+        if free <= 0:
+            return []
+        ids = list(DownloadJob.objects.filter(state=JobState.QUEUED, dispatched_at__isnull=True)
+                   .order_by("created_at", "id").values_list("pk", flat=True)[:free])
+        DownloadJob.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
+    for pk in ids:
+        _send(async_task, pk)
+    return ids
+
+
+def _send(async_task, pk: int) -> None:
+    task_id = async_task("downloads.tasks.run_job", pk, task_name=f"modelhub-job-{pk}-{timezone.now():%H%M%S%f}",
+                         group="modelhub-downloads")
+    DownloadJob.objects.filter(pk=pk).update(task_id=str(task_id or ""))
+
+
+def redispatch_stale() -> list[int]:
+    """Jobs handed to the broker long ago but never claimed (a restarted Redis loses its queue)."""
+    from django_q.tasks import async_task
+
+    cutoff = timezone.now() - timedelta(seconds=settings.MODELHUB_REDISPATCH_AFTER)
+    ids = list(DownloadJob.objects.filter(state=JobState.QUEUED, dispatched_at__lt=cutoff)
+               .values_list("pk", flat=True))
+    for pk in ids:
+        if DownloadJob.objects.filter(pk=pk, state=JobState.QUEUED, dispatched_at__lt=cutoff) \
+                .update(dispatched_at=timezone.now()):
+            JobEvent.objects.create(job_id=pk, kind="redispatch", message="not picked up by a worker; sent again")
+            _send(async_task, pk)
+    return ids
+
+
+def mark_lost(job: DownloadJob) -> bool:
+    """A running job whose heartbeat stopped: fail it as worker_lost (its partials stay)."""
+    done = DownloadJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at).update(
+        state=JobState.FAILED, finished_at=timezone.now(), error_code=ErrorCode.WORKER_LOST, speed_bps=0,
+        error_message=f"No heartbeat from {job.worker or 'its worker'} since "
+                      f"{(job.heartbeat_at or job.started_at):%Y-%m-%d %H:%M:%S} UTC",
+        guidance=guidance.guidance_for("worker_lost"),
+    )
+    if done:
+        JobEvent.objects.create(job=job, kind="lost", message=f"worker {job.worker} stopped sending heartbeats")
+        job.refresh_from_db()
+        state.variant_after_job(job.variant, job)
+    return bool(done)
+
+
+def reap_lost_jobs() -> list[DownloadJob]:
+    """Fail jobs whose worker vanished and queue their next attempt (which resumes the partials)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT)
+    candidates = DownloadJob.objects.filter(state__in=[JobState.RUNNING, JobState.VERIFYING]).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    ).select_related("variant")
+    reaped = []
+    for job in candidates:
+        with transaction.atomic():
+            if mark_lost(job):
+                reaped.append(job)
+                requeue_if_transient(job)
+    return reaped
+
+
+def after_job(job: DownloadJob | None, *, run_here: bool = False) -> DownloadJob | None:
+    """What follows a finished job: maybe its next attempt, and freeing its queue slot."""
+    new = requeue_if_transient(job, run_here=run_here) if job is not None else None
+    dispatch()
+    return new
+
+
+def housekeeping() -> dict:
+    reaped = reap_lost_jobs()
+    redispatched = redispatch_stale()
+    dispatched = dispatch()
+    return {"reaped": [j.pk for j in reaped], "redispatched": redispatched, "dispatched": dispatched}
+
+
+def variants_due_for_reverify() -> list[ModelVariant]:
+    hours = Setting.load().reverify_interval_hours
+    if not hours:
+        return []
+    cutoff = timezone.now() - timedelta(hours=hours)
+    return list(ModelVariant.objects.filter(status=VariantStatus.INSTALLED)
+                .filter(Q(last_verified_at__lt=cutoff) | Q(last_verified_at__isnull=True)))
+
+
+def reverify_due() -> list[int]:
+    jobs = []
+    for variant in variants_due_for_reverify():
+        job, joined = verify(variant, origin="schedule")
+        if not joined:
+            jobs.append(job.pk)
+    return jobs

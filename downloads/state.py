@@ -1,0 +1,63 @@
+"""Variant status transitions, in one place.
+
+not_downloaded -> queued -> downloading -> installed | failed | corrupt; a cancelled job returns the
+variant to what its files on disk support (installed only if it was installed and nothing changed).
+"""
+
+from django.utils import timezone
+
+from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
+
+
+def _save(variant: ModelVariant, **fields) -> None:
+    for key, value in fields.items():
+        setattr(variant, key, value)
+    ModelVariant.objects.filter(pk=variant.pk).update(updated_at=timezone.now(), **fields)
+
+
+def variant_queued(variant: ModelVariant, job: DownloadJob) -> None:
+    if job.kind != JobKind.VERIFY:
+        _save(variant, status=VariantStatus.QUEUED)
+
+
+def variant_started(variant: ModelVariant, *, commit: str, size: int) -> None:
+    fields = {"status": VariantStatus.DOWNLOADING, "size_bytes": size}
+    if variant.status != VariantStatus.INSTALLED or variant.commit == commit:
+        fields["commit"] = commit
+    _save(variant, **fields)
+
+
+def variant_installed(variant: ModelVariant, *, commit: str, manifest_files: dict, local_path: str) -> None:
+    _save(
+        variant,
+        status=VariantStatus.INSTALLED,
+        commit=commit,
+        manifest={"commit": commit, "files": manifest_files},
+        size_bytes=sum(r["size"] for r in manifest_files.values()),
+        local_path=local_path,
+        last_verified_at=timezone.now(),
+        problem="",
+    )
+
+
+def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
+    """Status after a job ended other than by success (success is variant_installed)."""
+    if job.state == JobState.SUCCEEDED:
+        return
+    was_installed = bool((variant.manifest or {}).get("files")) and variant.last_verified_at is not None
+    if job.state == JobState.CANCELLED:
+        if job.kind == JobKind.VERIFY:
+            return
+        _save(variant, status=VariantStatus.INSTALLED if was_installed and not variant.problem
+              else VariantStatus.NOT_DOWNLOADED)
+        return
+    if job.error_code == "verification_failed":
+        summary = (job.verification or {}).get("summary") or job.error_message
+        _save(variant, status=VariantStatus.CORRUPT, problem=summary, last_verified_at=timezone.now())
+        return
+    if job.kind == JobKind.VERIFY:
+        # Verification could not run (e.g. storage unreadable): the files are not known good.
+        _save(variant, status=VariantStatus.FAILED, problem=job.error_message)
+        return
+    # A failed re-download leaves the earlier verified files in place: the variant is still usable.
+    _save(variant, status=VariantStatus.INSTALLED if was_installed and not variant.problem else VariantStatus.FAILED)

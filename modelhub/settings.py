@@ -1,0 +1,207 @@
+"""ModelHub settings: every knob comes from the environment through django-environ.
+
+A bad value fails here, at start-up, with ImproperlyConfigured, not at the first download.
+The README's configuration table lists every variable read below.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# huggingface_hub reads these at import time; ModelHub passes endpoint and token explicitly, so the
+# library must not phone home (telemetry goes to huggingface.co whatever the endpoint) nor switch
+# to the Xet protocol that bypasses our resumable, hashed transfer.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("MODELHUB_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into var/ (never committed)."""
+    if key := env.str("SECRET_KEY", default=""):
+        return key
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "settings_app",
+    "downloads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "modelhub.urls"
+WSGI_APPLICATION = "modelhub.wsgi.application"
+ASGI_APPLICATION = "modelhub.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    db = env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'modelhub.sqlite3'}")
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server and the worker write concurrently: WAL lets readers through, IMMEDIATE
+        # transactions queue writers instead of failing with "database is locked" mid-transaction.
+        db.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+        # Tests run worker subprocesses against the test database, so it must be a file.
+        db["TEST"] = {"NAME": str(VAR_DIR / "test-modelhub.sqlite3")}
+    else:
+        db.setdefault("CONN_HEALTH_CHECKS", True)
+    return db
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGIN_URL = "admin:login"
+
+# --- Security (python manage.py check --deploy passes with the variables documented in the README)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- ModelHub
+MODELHUB_STORAGE_DIR = Path(env.str("MODELHUB_STORAGE_DIR", default=str(BASE_DIR / "models" / "hub")))
+MODELHUB_HUB_ENDPOINT = env.url("MODELHUB_HUB_ENDPOINT", default="https://huggingface.co").geturl().rstrip("/")
+MODELHUB_MAX_CONCURRENT_DOWNLOADS = env.int("MODELHUB_MAX_CONCURRENT_DOWNLOADS", default=2)
+MODELHUB_MIN_FREE_SPACE = env.str("MODELHUB_MIN_FREE_SPACE", default="1GB")
+# Optional dedicated key(s) for the token at rest, comma-separated, newest first (rotation).
+MODELHUB_TOKEN_KEYS = env.list("MODELHUB_TOKEN_KEY", default=[])
+# A running job whose heartbeat is older than this is considered lost (its worker died).
+MODELHUB_HEARTBEAT_TIMEOUT = env.int("MODELHUB_HEARTBEAT_TIMEOUT", default=60)
+MODELHUB_MAX_ATTEMPTS = env.int("MODELHUB_MAX_ATTEMPTS", default=3)
+# Transient failures (reset connections, 5xx, 429) retry with exponential backoff from this delay.
+MODELHUB_RETRIES = env.int("MODELHUB_RETRIES", default=5)
+MODELHUB_RETRY_BASE_DELAY = env.float("MODELHUB_RETRY_BASE_DELAY", default=1.0)
+# A dispatched job no worker has claimed after this long is handed to the broker again (lost message).
+MODELHUB_REDISPATCH_AFTER = env.int("MODELHUB_REDISPATCH_AFTER", default=300)
+# How often (seconds) the worker loop writes progress to the job row and checks for a cancel.
+MODELHUB_PROGRESS_INTERVAL = env.float("MODELHUB_PROGRESS_INTERVAL", default=1.0)
+
+for _name in ("MODELHUB_MAX_CONCURRENT_DOWNLOADS", "MODELHUB_HEARTBEAT_TIMEOUT", "MODELHUB_MAX_ATTEMPTS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+
+# --- django-q2: Redis when REDIS_URL is set, else the ORM broker on the default database.
+REDIS_URL = env.str("REDIS_URL", default="")
+_Q_TIMEOUT = env.int("MODELHUB_TASK_TIMEOUT", default=24 * 3600)
+Q_CLUSTER = {
+    "name": "modelhub",
+    "workers": env.int("MODELHUB_WORKERS", default=2),
+    "recycle": 50,
+    # A 50 GB checkpoint on a slow link takes hours: the task timeout must outlast it, and the broker's
+    # retry (re-delivery of an unacknowledged task) must come after the timeout, or a healthy download
+    # would be delivered twice. Duplicates are harmless anyway: run_job claims its job atomically.
+    "timeout": _Q_TIMEOUT,
+    "retry": _Q_TIMEOUT + 600,
+    # ModelHub retries and re-queues jobs itself (bounded attempts, resume); django-q must not.
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "settings_app.redaction.RedactTokensFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # huggingface_hub/httpx log request URLs at DEBUG; keep them quiet.
+        "httpx": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

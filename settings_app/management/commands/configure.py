@@ -1,0 +1,83 @@
+"""python manage.py configure [...]: change Settings from scripts; prints the effective configuration."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from downloads.management.cli import EXIT_INVALID, print_json
+from settings_app import services as settings_services
+from settings_app.models import Setting
+from settings_app.sizes import parse_size
+from settings_app.token_crypto import TokenDecryptError, reencrypt
+
+
+class Command(BaseCommand):
+    help = "Show or change ModelHub's settings (the same ones as the admin's Settings page)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--hub-endpoint", metavar="URL")
+        parser.add_argument("--storage-dir", metavar="DIR")
+        parser.add_argument("--max-concurrent-downloads", type=int, metavar="N")
+        parser.add_argument("--max-parallel-files", type=int, metavar="N")
+        parser.add_argument("--min-free-space", metavar="SIZE", help="e.g. 10GB, 500MB")
+        parser.add_argument("--bandwidth-limit", metavar="RATE", help="global cap per second, e.g. 50MB; 0 = none")
+        parser.add_argument("--reverify-interval-hours", type=int, metavar="H")
+        token = parser.add_mutually_exclusive_group()
+        token.add_argument("--hf-token-stdin", action="store_true", help="read the HF token from standard input")
+        token.add_argument("--clear-hf-token", action="store_true")
+        parser.add_argument("--reencrypt-token", action="store_true",
+                            help="re-encrypt the saved token with the first MODELHUB_TOKEN_KEY (key rotation)")
+        parser.add_argument("--check-token", action="store_true", help="ask the Hub who the token belongs to")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **o):
+        setting = Setting.load()
+        try:
+            self._apply(setting, o)
+        except (ValueError, TokenDecryptError) as exc:
+            raise CommandError(str(exc), returncode=EXIT_INVALID) from None
+        setting.save()
+        out = settings_services.describe(setting)
+        status = 0
+        if o["check_token"]:
+            out["token_check"] = settings_services.check_token(setting)
+            status = 0 if out["token_check"]["ok"] else 1
+        if o["json"]:
+            print_json(self.stdout, out)
+        else:
+            for key, value in out.items():
+                if key == "token_check":
+                    value = value["message"]
+                self.stdout.write(f"{key:<26} {value}")
+        if status:
+            raise CommandError("token check failed", returncode=status)
+
+    def _apply(self, setting: Setting, o: dict) -> None:
+        if o["hub_endpoint"] is not None:
+            setting.hub_endpoint = settings_services.clean_endpoint(o["hub_endpoint"])
+        if o["storage_dir"] is not None:
+            setting.storage_dir = settings_services.clean_storage_dir(o["storage_dir"])
+        for name in ("max_concurrent_downloads", "max_parallel_files"):
+            if o[name] is not None:
+                if o[name] < 1:
+                    raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+                setattr(setting, name, o[name])
+        if o["reverify_interval_hours"] is not None:
+            if o["reverify_interval_hours"] < 0:
+                raise ValueError("--reverify-interval-hours cannot be negative")
+            setting.reverify_interval_hours = o["reverify_interval_hours"]
+        if o["min_free_space"] is not None:
+            setting.min_free_space = parse_size(o["min_free_space"])
+        if o["bandwidth_limit"] is not None:
+            setting.bandwidth_limit = parse_size(o["bandwidth_limit"]) or None
+        if o["hf_token_stdin"]:
+            token = sys.stdin.readline().strip()
+            if not token:
+                raise ValueError("no token on standard input")
+            if any(c.isspace() for c in token):
+                raise ValueError("the token must not contain spaces")
+            setting.set_hf_token(token)
+        if o["clear_hf_token"]:
+            setting.clear_hf_token()
+        if o["reencrypt_token"] and setting.hf_token_encrypted:
+            setting.hf_token_encrypted = reencrypt(setting.hf_token_encrypted)

@@ -1,0 +1,97 @@
+"""The Setting singleton: values saved here override the environment defaults."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from settings_app import token_crypto
+from settings_app.sizes import parse_size
+
+
+class Setting(models.Model):
+    hub_endpoint = models.URLField(
+        blank=True,
+        help_text="Hub or Hub-compatible mirror, e.g. https://huggingface.co. Blank: MODELHUB_HUB_ENDPOINT.",
+    )
+    hf_token_encrypted = models.TextField(blank=True, editable=False)
+    hf_token_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    storage_dir = models.CharField(
+        max_length=1024, blank=True, help_text="Where models land (HF cache layout). Blank: MODELHUB_STORAGE_DIR."
+    )
+    max_concurrent_downloads = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Jobs running at once across all workers. Blank: MODELHUB_MAX_CONCURRENT_DOWNLOADS.",
+    )
+    min_free_space = models.BigIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Bytes that must stay free on the storage volume. Blank: MODELHUB_MIN_FREE_SPACE.",
+    )
+    max_parallel_files = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1)], help_text="Files of one job downloaded at once."
+    )
+    bandwidth_limit = models.BigIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Global cap in bytes/s shared by all running jobs. Blank: unlimited.",
+    )
+    reverify_interval_hours = models.PositiveIntegerField(
+        default=24, help_text="Installed variants are re-checked this often (0: never)."
+    )
+    completeness_rules = models.JSONField(
+        default=dict, blank=True,
+        help_text='Per-kind overrides of the completeness rules, e.g. {"voice": [["*.onnx"]]}; see README.',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Settings"
+        verbose_name_plural = "Settings"
+
+    def __str__(self) -> str:
+        return "Settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # singleton
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "Setting":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    # --- effective values (row first, then environment defaults)
+    @property
+    def effective_hub_endpoint(self) -> str:
+        return (self.hub_endpoint or settings.MODELHUB_HUB_ENDPOINT).rstrip("/")
+
+    @property
+    def effective_storage_dir(self) -> Path:
+        return Path(self.storage_dir or settings.MODELHUB_STORAGE_DIR).expanduser().resolve()
+
+    @property
+    def effective_max_concurrent_downloads(self) -> int:
+        return self.max_concurrent_downloads or settings.MODELHUB_MAX_CONCURRENT_DOWNLOADS
+
+    @property
+    def effective_min_free_space(self) -> int:
+        if self.min_free_space is not None:
+            return self.min_free_space
+        return parse_size(settings.MODELHUB_MIN_FREE_SPACE)
+
+    # --- token (write-only: set/clear here, read through settings_app.tokens)
+    def set_hf_token(self, token: str) -> None:
+        token = token.strip()
+        self.hf_token_encrypted = token_crypto.encrypt(token)
+        self.hf_token_last4 = token[-4:]
+
+    def clear_hf_token(self) -> None:
+        self.hf_token_encrypted = ""
+        self.hf_token_last4 = ""
+
+    def saved_hf_token(self) -> str | None:
+        if not self.hf_token_encrypted:
+            return None
+        return token_crypto.decrypt(self.hf_token_encrypted)
+
+

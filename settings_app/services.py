@@ -1,0 +1,78 @@
+"""Changing Settings: one place for validation, shared by the admin form and `manage.py configure`."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from settings_app.models import Setting
+from settings_app.sizes import format_size
+from settings_app.tokens import resolve_token
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def clean_endpoint(value: str) -> str:
+    value = (value or "").strip().rstrip("/")
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        raise SettingsError(f"{value!r} is not an http(s) URL, e.g. https://huggingface.co") from None
+    if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+        raise SettingsError("Put the token in the HF token field, not in the endpoint URL")
+    return value
+
+
+def clean_storage_dir(value: str) -> str:
+    path = Path(os.path.expanduser((value or "").strip()))
+    if not str(path):
+        raise SettingsError("storage folder is empty")
+    path = path.resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".modelhub-write-test-"):
+            pass
+    except OSError as exc:
+        raise SettingsError(f"storage folder {path} is not writable: {exc.strerror or exc}") from None
+    return str(path)
+
+
+def describe(setting: Setting | None = None) -> dict:
+    setting = setting or Setting.load()
+    token = resolve_token(setting)
+    return {
+        "hub_endpoint": setting.effective_hub_endpoint,
+        "storage_dir": str(setting.effective_storage_dir),
+        "max_concurrent_downloads": setting.effective_max_concurrent_downloads,
+        "min_free_space": setting.effective_min_free_space,
+        "min_free_space_human": format_size(setting.effective_min_free_space),
+        "max_parallel_files": setting.max_parallel_files,
+        "bandwidth_limit": setting.bandwidth_limit,
+        "reverify_interval_hours": setting.reverify_interval_hours,
+        "token": token.describe(),
+        "token_source": token.source,
+    }
+
+
+def check_token(setting: Setting | None = None) -> dict:
+    """Ask the Hub's whoami with the token in effect: {ok, user, role, source, message}."""
+    from downloads.errors import HubError
+    from downloads.hub import HubClient
+
+    setting = setting or Setting.load()
+    token = resolve_token(setting)
+    if token.source == "settings-unreadable":
+        return {"ok": False, "source": token.source, "message": token.problem}
+    if not token.value:
+        return {"ok": False, "source": "none", "message": "No token is configured (public repos only)."}
+    client = HubClient(setting.effective_hub_endpoint, token.value, token_source=token.source)
+    try:
+        who = client.whoami()
+    except HubError as exc:
+        return {"ok": False, "source": token.source, "code": exc.code, "message": exc.message}
+    return {"ok": True, "source": token.source, "user": who["name"], "role": who["role"],
+            "message": f"Token ending …{token.last4} belongs to {who['name']} (role: {who['role']})."}
