@@ -58,6 +58,28 @@ class RepoSnapshot:
     files: list[RemoteFile]
 
 
+@dataclass(frozen=True)
+class RepoOverview:
+    repo_id: str
+    repo_type: str
+    revision: str
+    commit: str
+    gated: str | bool
+    private: bool
+    files: list[RemoteFile]
+    access_error: HubError | None  # set when the current token cannot list the files
+
+
+def client_from_settings(setting=None) -> "HubClient":
+    """A client with the endpoint and token in effect (Settings row, then environment)."""
+    from settings_app.models import Setting
+    from settings_app.tokens import resolve_token
+
+    setting = setting or Setting.load()
+    token = resolve_token(setting)
+    return HubClient(setting.effective_hub_endpoint, token.value, token_source=token.source)
+
+
 class HubClient:
     def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none",
                  backoff: Backoff | None = None):
@@ -79,6 +101,30 @@ class HubClient:
                            endpoint=self.endpoint, **ctx)
         files = self._call(lambda: self._list_files(repo_id, repo_type, commit), ctx)
         return RepoSnapshot(repo_id, repo_type, revision, commit, getattr(info, "gated", False) or False, files)
+
+    def overview(self, repo_id: str, repo_type: str, revision: str) -> "RepoOverview":
+        """Repo facts for a picker: commit, gating, and the files if this token may list them.
+
+        A gated repo's info is public while its tree is not: the refusal is returned as
+        `access_error` (a HubError with the same code a download would get) instead of raised.
+        """
+        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
+        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx)
+        gated = getattr(info, "gated", False) or False
+        try:
+            files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
+        except HubError as exc:
+            if exc.code not in ("gated_no_token", "gated_no_access", "token_invalid", "repo_not_found"):
+                raise
+            return RepoOverview(repo_id, repo_type, revision, info.sha, gated,
+                                bool(getattr(info, "private", False)), [], exc)
+        return RepoOverview(repo_id, repo_type, revision, info.sha, gated, bool(getattr(info, "private", False)),
+                            files, None)
+
+    def latest_commit(self, repo_id: str, repo_type: str, revision: str) -> str:
+        """The commit a branch points to now (for "update available")."""
+        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
+        return self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx).sha
 
     def _list_files(self, repo_id: str, repo_type: str, commit: str) -> list[RemoteFile]:
         files = []

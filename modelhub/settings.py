@@ -6,6 +6,7 @@ The README's configuration table lists every variable read below.
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import environ
@@ -99,8 +100,9 @@ def _database() -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             }
         )
-        # Tests run worker subprocesses against the test database, so it must be a file.
-        db["TEST"] = {"NAME": str(VAR_DIR / "test-modelhub.sqlite3")}
+        # Tests run worker subprocesses against the test database, so it must be a file; one per
+        # test process, so parallel runs on one machine don't destroy each other's database.
+        db["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"modelhub-test-{os.getpid()}.sqlite3")}
     else:
         db.setdefault("CONN_HEALTH_CHECKS", True)
     return db
@@ -202,6 +204,7 @@ LOGGING = {
     "loggers": {
         # huggingface_hub/httpx log request URLs at DEBUG; keep them quiet.
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
     },
 }
