@@ -68,16 +68,16 @@ def check_completeness(paths: Iterable[str], kind: str, repo_type: str, override
     if not paths:
         return {"ok": False, "rule": rule_name, "detail": "no files selected: an empty folder is not a model",
                 "missing": ["any file"]}
-    best_missing: list[str] | None = None
+    unmet = []
     for alternative in alternatives:
         missing = [g for g in alternative if not any(_matches(g, p) for p in paths)]
         if not missing:
             return {"ok": True, "rule": rule_name, "detail": f"matches {' + '.join(alternative)}", "missing": []}
-        if best_missing is None or len(missing) < len(best_missing):
-            best_missing = missing
-    detail = "; ".join(f"no file matching {g.replace('|', ', ')}" for g in best_missing or [])
-    return {"ok": False, "rule": rule_name, "detail": f"incomplete for kind {rule_name!r}: {detail}",
-            "missing": best_missing or []}
+        unmet.append(missing)
+    # Name every way the rule could have been met, so the user can see what to add to the selection.
+    options = " — or — ".join(" and ".join(f"a file matching {g.replace('|', ', ')}" for g in m) for m in unmet)
+    return {"ok": False, "rule": rule_name, "detail": f"incomplete for kind {rule_name!r}: needs {options}",
+            "missing": min(unmet, key=len)}
 
 
 def _format_checks(snapshot: Path, paths: list[str]) -> dict[str, dict | None]:
