@@ -194,3 +194,15 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.kind}: {self.message}"
+
+
+class WorkerBeat(models.Model):
+    """Last sign of life of each worker process (housekeeping and job runs write it), so /healthz
+    can tell "no worker running" apart from "nothing to do" whatever the broker."""
+
+    worker = models.CharField(max_length=200, primary_key=True)
+    last_seen = models.DateTimeField(default=timezone.now)
+    last_task = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.last_seen:%H:%M:%S}"

@@ -25,6 +25,7 @@ from downloads.models import (
     JobState,
     ModelVariant,
     VariantStatus,
+    WorkerBeat,
 )
 from downloads.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
 from settings_app.models import Setting
@@ -263,6 +264,13 @@ def after_job(job: DownloadJob | None, *, run_here: bool = False) -> DownloadJob
     new = requeue_if_transient(job, run_here=run_here) if job is not None else None
     dispatch()
     return new
+
+
+def worker_seen(task: str) -> None:
+    from downloads.runner import worker_name
+
+    WorkerBeat.objects.update_or_create(worker=worker_name(), defaults={"last_seen": timezone.now(), "last_task": task})
+    WorkerBeat.objects.filter(last_seen__lt=timezone.now() - timedelta(days=1)).delete()
 
 
 def housekeeping() -> dict:

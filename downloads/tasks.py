@@ -4,6 +4,7 @@ from downloads import runner, services
 
 
 def run_job(job_id: int) -> str:
+    services.worker_seen("run_job")
     job = runner.run_job(job_id)
     services.after_job(job)
     return f"job {job_id}: {job.state if job else 'already claimed'}"
@@ -11,6 +12,7 @@ def run_job(job_id: int) -> str:
 
 def housekeeping() -> dict:
     """Every minute: reap jobs whose worker died (and re-queue them), re-send lost tasks, fill free slots."""
+    services.worker_seen("housekeeping")
     return services.housekeeping()
 
 
