@@ -9,6 +9,7 @@ import errno
 import hashlib
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
 from downloads.cache_layout import RepoCache
-from downloads.errors import HubError, JobCancelled, JobError, TransferError
+from downloads.errors import HubError, JobCancelled, JobError
 from downloads.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from downloads.retrying import Backoff, parse_retry_after, sleep_unless
 
@@ -68,6 +69,57 @@ def feed_file(hasher, path: os.PathLike, limit: int | None, *, cancel: threading
             if on_bytes:
                 on_bytes(n)
     return total
+
+
+class StreamHasher:
+    """Hashes chunks on a helper thread so hashing overlaps with receiving and writing.
+
+    hashlib releases the GIL on large buffers, so on a multi-core machine the hash keeps up with
+    the network instead of adding its time to it. The queue is bounded: memory stays flat (a few
+    MiB) whatever the file size. Small files are hashed inline: a thread isn't worth it there.
+    """
+
+    QUEUE_CHUNKS = 16
+    THREAD_MIN_SIZE = 8 << 20
+
+    def __init__(self, algo: str, size: int):
+        self._algo, self._size = algo, size
+        self._hasher = new_hasher(algo, size)
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        if size >= self.THREAD_MIN_SIZE:
+            self._queue = queue.Queue(maxsize=self.QUEUE_CHUNKS)
+            self._thread = threading.Thread(target=self._run, name="hash", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._hasher.update(chunk)
+
+    def feed_prefix(self, path: os.PathLike, limit: int, cancel: threading.Event | None) -> None:
+        """Hash the bytes an earlier attempt left in the partial (before any streamed chunk)."""
+        feed_file(self, path, limit, cancel=cancel)
+
+    def update(self, chunk) -> None:
+        if self._queue is None:
+            self._hasher.update(chunk)
+        else:
+            self._queue.put(bytes(chunk))  # copy: the caller may reuse its buffer
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._hasher.hexdigest()
+
+    def reset(self) -> None:
+        """Start over (the server ignored a Range request and sends the whole file)."""
+        self.close()
+        self.__init__(self._algo, self._size)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
 
 # --- shared state between the file threads and the job's monitor loop ---------------------------
@@ -203,7 +255,7 @@ class Fetcher:
     # --- fetch with resume and retries
     def _download(self, remote: RemoteFile) -> FileOutcome:
         partial = self.cache.partial_path(remote.etag)
-        hasher = new_hasher(remote.hash_algo, remote.size)
+        hasher = StreamHasher(remote.hash_algo, remote.size)
         offset = 0
         try:
             if partial.exists():
@@ -212,7 +264,7 @@ class Fetcher:
                     partial.unlink()
                     offset = 0
                 elif offset:
-                    feed_file(hasher, partial, offset, cancel=self.cancel)
+                    hasher.feed_prefix(partial, offset, self.cancel)
             resumed_from = offset
             if offset:
                 self.progress.add(offset, network=False)
@@ -221,6 +273,7 @@ class Fetcher:
                 self.on_event("resumed", f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
             fh = open(partial, "ab")  # noqa: SIM115 - closed in finally; kept open across retries
         except OSError as exc:
+            hasher.close()
             raise _storage_error(exc, partial, self.cache) from None
 
         url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
@@ -232,7 +285,7 @@ class Fetcher:
                     raise JobCancelled()
                 start = offset
                 try:
-                    offset, hasher = self._stream(url, remote, fh, hasher, offset)
+                    offset = self._stream(url, remote, fh, hasher, offset)
                     if offset >= remote.size:
                         break
                     raise _Retryable(f"connection closed at byte {offset:,} of {remote.size:,}")
@@ -247,9 +300,13 @@ class Fetcher:
                     if sleep_unless(self.cancel, delay):
                         raise JobCancelled() from None
             fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
         except OSError as exc:
+            hasher.close()
             raise _storage_error(exc, partial, self.cache) from None
+        except BaseException:
+            hasher.close()
+            raise
         finally:
             fh.close()
 
@@ -293,12 +350,12 @@ class Fetcher:
             return resp
         raise _Retryable("too many redirects")
 
-    def _stream(self, url: str, remote: RemoteFile, fh, hasher, offset: int):
+    def _stream(self, url: str, remote: RemoteFile, fh, hasher: StreamHasher, offset: int) -> int:
         resp = self._open(url, offset)
         try:
             status = resp.status_code
             if status == 416 and offset == remote.size:
-                return offset, hasher
+                return offset
             if status in TRANSIENT_STATUS:
                 err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id,
                                                   repo_type=self.repo_type, revision=self.revision, path=remote.path)
@@ -313,11 +370,11 @@ class Fetcher:
                 fh.truncate(0)
                 fh.seek(0)
                 self.progress.add(-offset, network=False)
-                hasher = new_hasher(remote.hash_algo, remote.size)
+                hasher.reset()
                 offset = 0
             elif status == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
                 raise _Retryable(f"unexpected Content-Range {resp.headers.get('Content-Range')!r}")
-            return self._copy(resp, remote, fh, hasher, offset), hasher
+            return self._copy(resp, remote, fh, hasher, offset)
         finally:
             resp.close()
 
