@@ -24,8 +24,9 @@ from downloads.cache_layout import RepoCache
 from downloads.errors import JobCancelled, JobError
 from downloads.hub import HubClient, RemoteFile
 from downloads.models import DownloadJob, JobEvent, JobKind, JobState
+from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff
-from downloads.transfer import Fetcher, FileOutcome, Progress, RateLimiter
+from downloads.transfer import Fetcher, FileOutcome
 from downloads.verification import (
     FileCheck,
     check_installed_file,

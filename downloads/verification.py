@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from downloads import formats
 from downloads.cache_layout import RepoCache
-from downloads.transfer import hash_file
+from downloads.hashing import hash_file
 
 WEIGHTS = ("*.safetensors|*.bin|*.pt|*.pth|*.ckpt|*.gguf|*.ggml|*.onnx|*.h5|*.msgpack|*.tflite|*.mlmodel|"
            "*.npz|*.nemo|*.ot")
