@@ -26,6 +26,7 @@ from downloads.hub import HubClient, RemoteFile
 from downloads.models import DownloadJob, JobEvent, JobKind, JobState
 from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff
+from downloads.segments import present_bytes
 from downloads.transfer import Fetcher, FileOutcome
 from downloads.verification import (
     FileCheck,
@@ -158,6 +159,7 @@ class JobRun:
             revision=revision, commit=commit, session=_session(self.setting.max_parallel_files),
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
+            segments=self.setting.segments_per_file, segment_min_size=self.setting.segment_min_size,
         )
         known = (self.variant.manifest or {}).get("files", {}) if self.variant.commit == commit else {}
         extra: list[FileCheck] = []
@@ -216,9 +218,7 @@ class JobRun:
         for f in to_fetch:
             if self.cache.blob_path(f.etag).exists() and not self.job.force:
                 continue
-            partial = self.cache.partial_path(f.etag)
-            have = partial.stat().st_size if partial.exists() else 0
-            needed += max(0, f.size - have)
+            needed += max(0, f.size - present_bytes(self.cache.partial_path(f.etag)))
         min_free = self.setting.effective_min_free_space
         if needed + min_free > free:
             raise JobError("insufficient_space",

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 import requests
@@ -24,6 +24,7 @@ from downloads.hashing import HASH_READ_CHUNK, StreamHasher, hash_file, new_hash
 from downloads.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff, parse_retry_after, sleep_unless
+from downloads.segments import NoRangeSupport, SegmentedDownload, sidecar_path
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Fetcher:
     cancel: threading.Event
     backoff: Backoff
     limiters: list[RateLimiter] = field(default_factory=list)
+    segments: int = 1                 # connections per large file (1: one stream)
+    segment_min_size: int = 256 * 1000**2
     on_event: Callable[[str, str], None] = lambda kind, message: None
 
     def fetch(self, remote: RemoteFile, *, force: bool = False, trusted_fingerprint: dict | None = None) -> FileOutcome:
@@ -114,6 +117,29 @@ class Fetcher:
     # --- fetch with resume and retries
     def _download(self, remote: RemoteFile) -> FileOutcome:
         partial = self.cache.partial_path(remote.etag)
+        if sidecar_path(partial).exists() or (self.segments > 1 and remote.size >= self.segment_min_size):
+            return self._download_segmented(remote, partial)
+        return self._download_stream(remote, partial)
+
+    def _download_segmented(self, remote: RemoteFile, partial) -> FileOutcome:
+        url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
+        transfer = SegmentedDownload(self, remote, partial, max(2, self.segments))
+        try:
+            digest = transfer.run(url)
+        except NoRangeSupport:
+            self.on_event("restart", f"{remote.path}: the server ignores Range requests; one stream instead")
+            self.progress.add(-sum(s.done for s in transfer.segments), network=False)
+            sidecar_path(partial).unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
+            return self._download_stream(remote, partial)
+        except OSError as exc:
+            raise _storage_error(exc, partial, self.cache) from None
+        if digest is None:  # cannot happen after a complete run; never publish unhashed bytes
+            raise JobError("verification_failed", f"{remote.path}: the hash did not cover the file",
+                           files=[remote.path])
+        return self.publish(remote, partial, digest)
+
+    def _download_stream(self, remote: RemoteFile, partial) -> FileOutcome:
         hasher = StreamHasher(remote.hash_algo, remote.size)
         offset = 0
         try:
@@ -137,27 +163,9 @@ class Fetcher:
 
         url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
         transferred_before = offset
-        failures = 0
         try:
-            while offset < remote.size or remote.size == 0:
-                if self.cancel.is_set():
-                    raise JobCancelled()
-                start = offset
-                try:
-                    offset = self._stream(url, remote, fh, hasher, offset)
-                    if offset >= remote.size:
-                        break
-                    raise _Retryable(f"connection closed at byte {offset:,} of {remote.size:,}")
-                except _Retryable as exc:
-                    offset = fh.tell()
-                    failures = 0 if offset > start else failures + 1  # the budget counts failures in a row
-                    if failures > self.backoff.retries:
-                        raise self._give_up(exc, remote) from None
-                    delay = self.backoff.delay(max(failures, 1), exc.retry_after)
-                    self.on_event("retry", f"{remote.path}: {exc.reason}; retry {max(failures, 1)}/"
-                                           f"{self.backoff.retries} in {delay:.1f}s from byte {offset:,}")
-                    if sleep_unless(self.cancel, delay):
-                        raise JobCancelled() from None
+            self.retrying(remote, position=fh.tell,
+                          attempt=lambda: self._stream(url, remote, fh, hasher, fh.tell()) >= remote.size)
             fh.flush()
             os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
         except OSError as exc:
@@ -168,8 +176,37 @@ class Fetcher:
             raise
         finally:
             fh.close()
+        outcome = self.publish(remote, partial, hasher.hexdigest())
+        return replace(outcome, resumed_from=resumed_from, transferred=remote.size - transferred_before)
 
-        actual = hasher.hexdigest()
+    def retrying(self, remote: RemoteFile, *, position: Callable[[], int], attempt: Callable[[], bool],
+                 label: str = "") -> None:
+        """Call `attempt` until it reports completion, retrying transient failures with backoff.
+
+        The retry budget counts failures in a row: an attempt that moved `position` forward resets
+        it, so a long download over a flaky link keeps going while a dead one gives up.
+        """
+        failures = 0
+        while True:
+            if self.cancel.is_set():
+                raise JobCancelled()
+            start = position()
+            try:
+                if attempt():
+                    return
+                raise _Retryable(f"connection closed at byte {position():,} of {remote.size:,}")
+            except _Retryable as exc:
+                failures = 0 if position() > start else failures + 1
+                if failures > self.backoff.retries:
+                    raise self._give_up(exc, remote) from None
+                delay = self.backoff.delay(max(failures, 1), exc.retry_after)
+                self.on_event("retry", f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
+                                       f"{self.backoff.retries} in {delay:.1f}s from byte {position():,}")
+                if sleep_unless(self.cancel, delay):
+                    raise JobCancelled() from None
+
+    def publish(self, remote: RemoteFile, partial, actual: str) -> FileOutcome:
+        """Move a fully received partial into blobs/ if its checksum is the Hub's; else discard it."""
         if actual != remote.etag:
             partial.unlink(missing_ok=True)  # bad bytes must not be resumed from either
             raise JobError(
@@ -182,8 +219,7 @@ class Fetcher:
             os.replace(partial, self.cache.blob_path(remote.etag))
         except OSError as exc:
             raise _storage_error(exc, partial, self.cache) from None
-        return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, remote.etag, actual,
-                           resumed_from=resumed_from, transferred=remote.size - transferred_before)
+        return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, remote.etag, actual)
 
     def _give_up(self, exc: _Retryable, remote: RemoteFile) -> JobError:
         if exc.error is not None:
@@ -192,12 +228,12 @@ class Fetcher:
                         endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
                         revision=self.revision, detail=exc.reason)
 
-    def _open(self, url: str, offset: int) -> requests.Response:
+    def open(self, url: str, offset: int, end: int | None = None) -> requests.Response:
         """GET with Range, following redirects by hand so the token never reaches another origin."""
         for _ in range(MAX_REDIRECTS + 1):
             headers = self.hub.headers_for(url)
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
+            if offset or end is not None:
+                headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
             try:
                 resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=TIMEOUT)
             except requests.RequestException as exc:
@@ -210,19 +246,12 @@ class Fetcher:
         raise _Retryable("too many redirects")
 
     def _stream(self, url: str, remote: RemoteFile, fh, hasher: StreamHasher, offset: int) -> int:
-        resp = self._open(url, offset)
+        resp = self.open(url, offset)
         try:
             status = resp.status_code
             if status == 416 and offset == remote.size:
                 return offset
-            if status in TRANSIENT_STATUS:
-                err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id,
-                                                  repo_type=self.repo_type, revision=self.revision, path=remote.path)
-                raise _Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-                                 error=err)
-            if status >= 400:
-                raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id,
-                                                  repo_type=self.repo_type, revision=self.revision, path=remote.path)
+            self.raise_for_status(resp, remote)
             if offset and status == 200:
                 # The server ignored Range: start over rather than append a second copy.
                 self.on_event("restart", f"{remote.path}: server ignored the Range request; restarting the file")
@@ -237,7 +266,20 @@ class Fetcher:
         finally:
             resp.close()
 
-    def _copy(self, resp: requests.Response, remote: RemoteFile, fh, hasher, offset: int) -> int:
+    def raise_for_status(self, resp: requests.Response, remote: RemoteFile) -> None:
+        """Transient statuses become retries; other failures become the Hub's error code."""
+        status = resp.status_code
+        if status in TRANSIENT_STATUS:
+            err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
+                                              revision=self.revision, path=remote.path)
+            raise _Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                             error=err)
+        if status >= 400:
+            raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
+                                              revision=self.revision, path=remote.path)
+
+    def chunks(self, resp: requests.Response):
+        """The body as it arrives; network failures become retries, a cancel stops at once."""
         raw = resp.raw
         while True:
             if self.cancel.is_set():
@@ -247,21 +289,33 @@ class Fetcher:
                 # progress stay responsive on slow links.
                 chunk = raw.read1(CHUNK)
             except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError, TimeoutError) as exc:
-                fh.flush()
                 raise _Retryable(_short(exc)) from None
             if not chunk:
-                return offset
-            if offset + len(chunk) > remote.size:
-                fh.flush()
-                raise JobError("verification_failed",
-                               f"{remote.path}: the server sent more than the expected {remote.size:,} bytes",
-                               files=[remote.path])
-            fh.write(chunk)
-            hasher.update(chunk)
-            offset += len(chunk)
-            self.progress.add(len(chunk))
-            for limiter in self.limiters:
-                limiter.consume(len(chunk), self.cancel)
+                return
+            yield chunk
+
+    def account(self, n: int) -> None:
+        self.progress.add(n)
+        for limiter in self.limiters:
+            limiter.consume(n, self.cancel)
+
+    def _copy(self, resp: requests.Response, remote: RemoteFile, fh, hasher: StreamHasher, offset: int) -> int:
+        try:
+            for chunk in self.chunks(resp):
+                if offset + len(chunk) > remote.size:
+                    raise too_long(remote)
+                fh.write(chunk)
+                hasher.update(chunk)
+                offset += len(chunk)
+                self.account(len(chunk))
+        finally:
+            fh.flush()  # what was received is on disk for the resume, whatever happens next
+        return offset
+
+
+def too_long(remote: RemoteFile) -> JobError:
+    return JobError("verification_failed", f"{remote.path}: the server sent more than the expected "
+                    f"{remote.size:,} bytes", files=[remote.path])
 
 
 def _short(exc: Exception) -> str:

@@ -31,6 +31,14 @@ class Setting(models.Model):
     max_parallel_files = models.PositiveSmallIntegerField(
         default=4, validators=[MinValueValidator(1)], help_text="Files of one job downloaded at once."
     )
+    segments_per_file = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)],
+        help_text="Connections for one large file (parallel ranged segments); 1 = one stream per file.",
+    )
+    segment_min_size = models.BigIntegerField(
+        default=256 * 1000**2, validators=[MinValueValidator(1)],
+        help_text="Files at least this large are split into segments when connections > 1.",
+    )
     bandwidth_limit = models.BigIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],
         help_text="Global cap in bytes/s shared by all running jobs. Blank: unlimited.",
