@@ -70,3 +70,20 @@ def test_download_command_json_reports_success(configured, hub, capsys):
     assert out["error_code"] is None
     assert out["bytes_done"] == out["bytes_total"] > 0
     assert out["path"].endswith(out["commit"])
+
+
+def test_progress_writes_are_throttled_for_many_small_files(configured, hub):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    files = {f"data/part-{i:03d}.json": json.dumps({"i": i}).encode() for i in range(100)}
+    hub.add_repo("org/many", files)
+    variant, _ = services.get_or_create_variant(repo_id="org/many", kind="files")
+    job, _ = services.enqueue(variant, origin="test", run_here=True)
+    with CaptureQueriesContext(connection) as ctx:
+        job = runner.run_job(job.pk)
+    assert job.state == JobState.SUCCEEDED and job.files_done == 100
+    job_updates = [q for q in ctx.captured_queries if q["sql"].startswith('UPDATE "downloads_downloadjob"')]
+    event_inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "downloads_jobevent"')]
+    assert len(job_updates) < 25, f"{len(job_updates)} job-row writes for 100 files"
+    assert len(event_inserts) < 10
