@@ -13,4 +13,5 @@ $PY manage.py qcluster &
 worker=$!
 trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true' EXIT INT TERM
 echo "ModelHub is running: http://$addr/admin/  (Ctrl-C stops the web server and the worker)"
-$PY manage.py runserver "$addr" --noreload
+.venv/bin/gunicorn modelhub.wsgi --bind "$addr" --workers "${MODELHUB_WEB_WORKERS:-2}" --threads 8 \
+  --access-logfile - --graceful-timeout 10
