@@ -20,6 +20,8 @@ stamp=".venv/.installed-$(cat pyproject.toml requirements.lock | sha1sum | cut -
 if [ ! -f "$stamp" ]; then
   target="."
   [ -n "$extra" ] && target=".[$extra]"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e "$target"
+  # (pip's notes about unreachable local index folders on some machines are noise: filtered)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e "$target" \
+    2> >(grep -v "^WARNING: Location" >&2)
   touch "$stamp"
 fi
