@@ -191,17 +191,9 @@ class HubClient:
             return HubError("revision_not_found", message, endpoint=self.endpoint, **ctx)
         if code_hdr == "EntryNotFound" or status == 404:
             return HubError("file_not_found", f"{path}: {message}", endpoint=self.endpoint, files=[path], **ctx)
-        if status == 401:
-            return self._unauthorized_error(message, ctx)
-        if status == 403:
-            return self._gated_error(message, ctx)
-        if status == 429:
-            return HubError("rate_limited", message, endpoint=self.endpoint,
-                            retry_after=parse_retry_after(headers.get("Retry-After")), **ctx)
-        if status >= 500:
-            return HubError("server_error", message, endpoint=self.endpoint, status=status, **ctx)
-        return HubError("server_error", f"Unexpected HTTP {status} for {path}: {message}", endpoint=self.endpoint,
-                        status=status, **ctx)
+        if status < 500 and status not in (401, 403, 429):
+            message = f"Unexpected HTTP {status} for {path}: {message}"
+        return self._by_status(status, message, headers.get("Retry-After"), ctx)
 
     # --- internals
     def _call(self, fn: Callable[[], T], ctx: dict) -> T:
@@ -244,14 +236,17 @@ class HubClient:
             return HubError("repo_not_found", f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
         if isinstance(exc, hf_errors.RepositoryNotFoundError):
             return self._not_found_error(message, ctx)
-        status = _status(exc)
+        return self._by_status(_status(exc), message, _header(exc, "Retry-After"), ctx)
+
+    def _by_status(self, status: int | None, message: str, retry_after: str | None, ctx: dict) -> HubError:
+        """What a refusal without a more specific Hub error code means."""
         if status == 401:
             return self._unauthorized_error(message, ctx)
         if status == 403:
             return self._gated_error(message, ctx)
         if status == 429:
             return HubError("rate_limited", message, endpoint=self.endpoint,
-                            retry_after=parse_retry_after(_header(exc, "Retry-After")), **ctx)
+                            retry_after=parse_retry_after(retry_after), **ctx)
         return HubError("server_error", message, endpoint=self.endpoint, status=status, **ctx)
 
     def _gated_error(self, message: str, ctx: dict) -> HubError:

@@ -223,3 +223,13 @@ def make_shard_index(shards: dict[str, list[str]], *, total_size: int | None = N
         total_size = 4 * len(weight_map)  # as if every tensor were a single F32
     index = {"metadata": {"total_size": total_size}, "weight_map": weight_map}
     return json.dumps(index, indent=2).encode()
+
+
+def pseudo_random_bytes(n: int, seed: int = 7) -> bytes:
+    """Deterministic, incompressible-looking content (fast for a few MiB)."""
+    out = bytearray()
+    block = hashlib.sha256(str(seed).encode()).digest()
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block * 64
+    return bytes(out[:n])

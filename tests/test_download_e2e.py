@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from downloads import runner, services
-from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
+from downloads.models import JobState, ModelVariant, VariantStatus
 from tests.modelfiles import make_gguf, make_safetensors
 
 pytestmark = pytest.mark.django_db

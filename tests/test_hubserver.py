@@ -18,18 +18,13 @@ import pytest
 import requests
 
 from tests.hubserver import FakeHub, git_blob_sha1
+from tests.modelfiles import pseudo_random_bytes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _blob(n: int, seed: int) -> bytes:
-    """Deterministic pseudo-random bytes (fast for a few MiB)."""
-    out = bytearray()
-    block = hashlib.sha256(str(seed).encode()).digest()
-    while len(out) < n:
-        block = hashlib.sha256(block).digest()
-        out += block * 64
-    return bytes(out[:n])
+    return pseudo_random_bytes(n, seed)
 
 
 FILES: dict[str, bytes] = {

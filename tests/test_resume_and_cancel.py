@@ -14,19 +14,9 @@ from downloads import runner, services
 from downloads.cache_layout import RepoCache
 from downloads.models import DownloadJob, JobEvent, JobState, ModelVariant, VariantStatus
 from tests import workers
-from tests.modelfiles import make_gguf
+from tests.modelfiles import make_gguf, pseudo_random_bytes
 
-
-def big_bytes(n: int, seed: int = 7) -> bytes:
-    """Deterministic, incompressible-looking content."""
-    import hashlib
-
-    out = bytearray()
-    block = hashlib.sha256(str(seed).encode()).digest()
-    while len(out) < n:
-        block = hashlib.sha256(block).digest()
-        out += block * 64
-    return bytes(out[:n])
+big_bytes = pseudo_random_bytes
 
 
 def start_job(repo_id: str, **kw) -> DownloadJob:

@@ -60,13 +60,14 @@ def exercise_download_paths(hub) -> list[str]:
 
 def rendered_admin_pages(client) -> list[str]:
     pages = []
-    for model, model_admin in admin.site._registry.items():
-        info = (model._meta.app_label, model._meta.model_name)
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         try:
-            urls = [reverse("admin:%s_%s_changelist" % info)]
+            urls = [reverse(f"{prefix}_changelist")]
         except NoReverseMatch:
             continue
-        urls += [reverse("admin:%s_%s_change" % info, args=[pk]) for pk in model.objects.values_list("pk", flat=True)[:50]]
+        pks = model.objects.values_list("pk", flat=True)[:50]
+        urls += [reverse(f"{prefix}_change", args=[pk]) for pk in pks]
         for url in urls:
             response = client.get(url, follow=True)
             assert response.status_code == 200, url
