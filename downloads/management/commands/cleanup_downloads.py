@@ -1,0 +1,40 @@
+"""python manage.py cleanup_downloads [--dry-run] [--older-than HOURS] [--json]: free leftover space."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from downloads.management.cli import invalid, print_json
+from downloads.storage_cleanup import DEFAULT_OLDER_THAN_HOURS, cleanup_storage
+from settings_app.sizes import format_size
+
+
+class Command(BaseCommand):
+    help = ("Remove stale partial downloads (no active job, older than --older-than hours), blobs nothing "
+            "links to or uses, snapshot links to missing blobs and stale lock files, in the storage folder only.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+        parser.add_argument("--older-than", type=float, default=DEFAULT_OLDER_THAN_HOURS, metavar="HOURS",
+                            help=f"partials younger than this are kept (default {DEFAULT_OLDER_THAN_HOURS:g})")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **opts):
+        as_json = opts["json"]
+        if opts["older_than"] < 0:
+            raise invalid("--older-than cannot be negative", as_json=as_json, stdout=self.stdout)
+        report = cleanup_storage(older_than_hours=opts["older_than"], dry_run=opts["dry_run"])
+        if as_json:
+            print_json(self.stdout, report.as_dict())
+        else:
+            verb = "would remove" if report.dry_run else "removed"
+            for item in report.removed:
+                size = f" {format_size(item.size)}" if item.size else ""
+                self.stdout.write(f"{verb} {item.kind:<13} {item.path}{size}  ({item.detail})")
+            for item in report.skipped:
+                self.stdout.write(f"kept {item.kind:<13} {item.path}  ({item.detail})")
+            for error in report.errors:
+                self.stdout.write(f"ERROR {error}")
+            total = "would free" if report.dry_run else "freed"
+            self.stdout.write(f"{len(report.removed)} item(s), {total} {format_size(report.bytes_freed)} "
+                              f"in {report.storage_dir}")
+        if report.errors:
+            raise CommandError("some files could not be removed", returncode=1)

@@ -1,0 +1,53 @@
+"""python manage.py delete_files VARIANT_ID... [--dry-run] [--json]: delete variants' files from disk."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from downloads import storage_delete
+from downloads.management.cli import invalid, print_json
+from downloads.models import ModelVariant
+from settings_app.sizes import format_size
+
+
+class Command(BaseCommand):
+    help = ("Delete the files of variants from the storage folder, keeping whatever another variant or "
+            "snapshot still uses; the variants become 'not downloaded'. Refused while a job is active.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("variant_ids", nargs="+", type=int, metavar="VARIANT_ID")
+        parser.add_argument("--dry-run", action="store_true", help="show what would be deleted")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **opts):
+        as_json = opts["json"]
+        found = {v.pk: v for v in ModelVariant.objects.filter(pk__in=opts["variant_ids"])}
+        missing = [i for i in opts["variant_ids"] if i not in found]
+        if missing:
+            raise invalid(f"no variant with id {', '.join(map(str, missing))}", as_json=as_json, stdout=self.stdout)
+        variants = [found[i] for i in dict.fromkeys(opts["variant_ids"])]
+        if opts["dry_run"]:
+            plans = storage_delete.plan_delete(variants).variants
+        else:
+            plans = [storage_delete.delete_variant_files(v) for v in variants]
+        if as_json:
+            print_json(self.stdout, {"dry_run": opts["dry_run"], "bytes_freed": sum(p.bytes_freed for p in plans
+                                                                                    if not p.refused),
+                                     "variants": [p.as_dict() for p in plans]})
+        else:
+            for plan in plans:
+                self._print(plan, opts["dry_run"])
+        if any(p.refused or p.errors for p in plans):
+            raise CommandError("some files were not deleted", returncode=1)
+
+    def _print(self, plan, dry_run: bool) -> None:
+        if plan.refused:
+            self.stdout.write(f"REFUSED {plan.variant}: {plan.refused}")
+            return
+        verb = "would free" if dry_run else "freed"
+        self.stdout.write(f"{plan.variant}: {verb} {format_size(plan.bytes_freed)}")
+        for r in plan.removals:
+            self.stdout.write(f"  {'would remove' if dry_run else 'removed'} {r.kind:<6} {r.path}"
+                              f"{'  ' + format_size(r.size) if r.size else ''}")
+        for why in plan.kept:
+            self.stdout.write(f"  kept {why}")
+        for error in plan.errors:
+            self.stdout.write(f"  ERROR {error}")
