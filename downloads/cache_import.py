@@ -16,9 +16,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from django.utils import timezone
-
-from downloads import cache_copy, guidance, runner, services, state
+from downloads import cache_copy, runner, services, state
 from downloads.cache_layout import RepoCache
 from downloads.cache_sources import FoundSnapshot, mark_registered
 from downloads.models import (
@@ -33,7 +31,7 @@ from downloads.models import (
 from downloads.selection import InvalidInput, clean_globs, clean_revision
 from downloads.storage import storage_dir
 from downloads.storage_scan import scan_repo
-from downloads.verification import check_completeness, verify_installed
+from downloads.verification import check_completeness
 from settings_app.models import Setting
 
 log = logging.getLogger(__name__)
@@ -110,10 +108,7 @@ def _import_one(f: FoundSnapshot, mode: str, storage: Path, by, result: ImportRe
         repo_id=f.repo_id, repo_type=f.repo_type, revision=revision, include=include, kind=_guess_kind(f, overrides))
     result.variant_id, result.revision, result.include = variant.pk, variant.revision, variant.include
     _record_pending(variant, f, RepoCache(home, f.repo_id, f.repo_type).snapshot_dir(f.commit))
-    if home == storage:
-        job = _verify_with_runner(variant, by, notes)
-    else:
-        job = _verify_in_place(variant, home, by, overrides)
+    job = _verify_with_runner(variant, by, notes)  # the runner verifies where the files are (variant_home)
     variant.refresh_from_db()
     result.job_id, result.status, result.problem = job.pk, variant.status, variant.problem
     result.outcome = "imported" if variant.status == VariantStatus.INSTALLED else "corrupt"
@@ -170,12 +165,8 @@ def _guess_kind(f: FoundSnapshot, overrides: dict) -> str:
 
 def _record_pending(variant: ModelVariant, f: FoundSnapshot, snapshot: Path) -> None:
     """What the verification checks against: every file, its size and expected checksum."""
-    files = {path: item.manifest_record() for path, item in f.files.items()}
-    fields = {"commit": f.commit, "manifest": {"commit": f.commit, "files": files}, "local_path": str(snapshot),
-              "size_bytes": sum(r["size"] for r in files.values())}
-    ModelVariant.objects.filter(pk=variant.pk).update(updated_at=timezone.now(), **fields)
-    for key, value in fields.items():
-        setattr(variant, key, value)
+    state.variant_pending_import(variant, commit=f.commit, local_path=str(snapshot),
+                                 manifest_files={path: item.manifest_record() for path, item in f.files.items()})
 
 
 def _verify_with_runner(variant: ModelVariant, by, notes: list[str]) -> DownloadJob:
@@ -191,33 +182,3 @@ def _verify_with_runner(variant: ModelVariant, by, notes: list[str]) -> Download
     return job
 
 
-def _verify_in_place(variant: ModelVariant, home: Path, by, overrides: dict) -> DownloadJob:
-    started = timezone.now()
-    files = variant.manifest["files"]
-    report, fingerprints = verify_installed(RepoCache(home, variant.repo_id, variant.repo_type), variant.commit,
-                                            files, kind=variant.kind, repo_type=variant.repo_type, full=True,
-                                            overrides=overrides)
-    total = sum(r["size"] for r in files.values())
-    fields = {"state": JobState.SUCCEEDED if report["ok"] else JobState.FAILED}
-    if not report["ok"]:
-        fields.update(error_code="verification_failed", error_message=f"Verification failed: {report['summary']}",
-                      guidance=guidance.guidance_for("verification_failed", repo_id=variant.repo_id,
-                                                     repo_type=variant.repo_type, files=report["failed_files"]))
-    job = DownloadJob.objects.create(
-        variant=variant, kind=JobKind.VERIFY, origin="import", force=True, commit=variant.commit,
-        requested_by=by if getattr(by, "is_authenticated", False) else None, created_at=started,
-        dispatched_at=started, started_at=started, heartbeat_at=timezone.now(), finished_at=timezone.now(),
-        worker=runner.worker_name(), bytes_total=total, bytes_done=total, files_total=len(files),
-        files_done=len(files), verification=report, **fields)
-    JobEvent.objects.bulk_create([
-        JobEvent(job=job, at=started, kind="started", message=f"import: verifying {home} in place"),
-        JobEvent(job=job, kind="verified" if report["ok"] else "failed", message=report["summary"]),
-    ])
-    if report["ok"]:
-        manifest = {p: {**r, "fingerprint": fingerprints.get(p)} for p, r in files.items()}
-        state.variant_installed(variant, commit=variant.commit, manifest_files=manifest,
-                                local_path=str(RepoCache(home, variant.repo_id, variant.repo_type)
-                                               .snapshot_dir(variant.commit)))
-    else:
-        state.variant_after_job(variant, job)
-    return job

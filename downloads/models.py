@@ -87,6 +87,7 @@ class ModelVariant(models.Model):
     problem = models.TextField(blank=True)
     upstream_commit = models.CharField(max_length=40, blank=True, help_text="latest commit seen upstream")
     upstream_checked_at = models.DateTimeField(null=True, blank=True)
+    upstream_error = models.CharField(max_length=500, blank=True, help_text="why the last update check failed")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

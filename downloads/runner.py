@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TypeVar
 
 import requests
 from django.conf import settings
@@ -27,6 +28,7 @@ from downloads.models import DownloadJob, JobEvent, JobKind, JobState
 from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff
 from downloads.segments import present_bytes
+from downloads.storage import variant_home
 from downloads.transfer import Fetcher, FileOutcome
 from downloads.verification import (
     FileCheck,
@@ -42,6 +44,7 @@ from settings_app.tokens import resolve_token
 log = logging.getLogger(__name__)
 
 Reporter = Callable[[DownloadJob], None]
+T = TypeVar("T")
 
 
 def worker_name() -> str:
@@ -86,7 +89,11 @@ class JobRun:
         self.token = token
         self.hub = HubClient(self.setting.effective_hub_endpoint, token.value, token_source=token.source,
                              backoff=_backoff())
-        self.cache = RepoCache(self.setting.effective_storage_dir, self.variant.repo_id, self.variant.repo_type)
+        storage = self.setting.effective_storage_dir
+        # Downloads always land in the storage folder; a verify looks where the files are (a variant
+        # registered in place from another cache keeps its files there).
+        home = variant_home(self.variant, storage) if job.kind == JobKind.VERIFY else storage
+        self.cache = RepoCache(home, self.variant.repo_id, self.variant.repo_type)
 
     # --- entry point
     def run(self) -> None:
@@ -114,7 +121,9 @@ class JobRun:
     def _download(self) -> None:
         variant, job = self.variant, self.job
         revision = variant.commit if job.kind == JobKind.REPAIR and variant.commit else variant.revision
-        snap = self.hub.snapshot(variant.repo_id, variant.repo_type, revision)
+        # The Hub's metadata calls retry with backoff for as long as an outage lasts: keep the heartbeat
+        # meanwhile, or housekeeping declares this live job lost and a second attempt starts beside it.
+        snap = self._beating(lambda: self.hub.snapshot(variant.repo_id, variant.repo_type, revision))
         files = selection.select_files(snap.files, variant.include, variant.exclude)
         if not files:
             raise JobError("file_not_found", f"No file of {variant.repo_id}@{revision} matches include="
@@ -205,6 +214,27 @@ class JobRun:
             raise JobCancelled()
         self._tick(force=True)
         return outcomes, extra
+
+    def _beating(self, call: Callable[[], T]) -> T:
+        """Run a blocking call in a helper thread (it must not touch the database) while this, the
+        monitor thread, keeps writing the heartbeat and watching for a cancel."""
+        done = threading.Event()
+        result: dict = {}
+
+        def work():
+            try:
+                result["value"] = call()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the monitor thread
+                result["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name=f"hub{self.job.pk}", daemon=True).start()
+        while not done.wait(0.2):
+            self._tick()
+        if "error" in result:
+            raise result["error"]
+        return result["value"]
 
     def _check_space(self, to_fetch: list[RemoteFile]) -> None:
         storage = self.cache.storage_dir

@@ -28,6 +28,7 @@ from downloads.models import (
     WorkerBeat,
 )
 from downloads.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
+from downloads.storage import variant_home
 from settings_app.models import Setting
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,10 @@ def repair(variant: ModelVariant, *, by=None, origin: str = "admin", run_here: b
         raise InvalidInput(f"{variant}: the last verification found no bad file; run Verify first")
     if not variant.commit:
         raise InvalidInput(f"{variant} has no resolved commit to repair against; download it instead")
+    storage = Setting.load().effective_storage_dir
+    if variant_home(variant, storage) != storage:
+        raise InvalidInput(f"{variant} lives in another cache ({variant.local_path}); copy it into the storage "
+                           "folder first (Storage → Import → copy), then repair")
     return enqueue(variant, kind=JobKind.REPAIR, only_paths=bad, requested_by=by, origin=origin, run_here=run_here)
 
 
@@ -208,10 +213,20 @@ def dispatch() -> list[int]:
     return ids
 
 
-def _send(async_task, pk: int) -> None:
-    task_id = async_task("downloads.tasks.run_job", pk, task_name=f"modelhub-job-{pk}-{timezone.now():%H%M%S%f}",
-                         group="modelhub-downloads")
+def _send(async_task, pk: int) -> bool:
+    """Hand one job to the broker. A broker outage (Redis restarting) must not fail the caller: the admin
+    request or command that queued the job, the worker that just finished one, housekeeping reaping
+    lost jobs. The job keeps its dispatched_at, so redispatch_stale sends it again later."""
+    try:
+        task_id = async_task("downloads.tasks.run_job", pk,
+                             task_name=f"modelhub-job-{pk}-{timezone.now():%H%M%S%f}", group="modelhub-downloads")
+    except Exception as exc:  # whatever the broker raises: redis.ConnectionError, a database error (ORM)...
+        log.warning("job %s: the task broker is unavailable (%s); housekeeping will send it again", pk, exc)
+        JobEvent.objects.create(job_id=pk, kind="broker", message=f"the task broker is unavailable "
+                                f"({type(exc).__name__}); housekeeping sends the job again once it answers")
+        return False
     DownloadJob.objects.filter(pk=pk).update(task_id=str(task_id or ""))
+    return True
 
 
 def redispatch_stale() -> list[int]:

@@ -61,3 +61,22 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
         return
     # A failed re-download leaves the earlier verified files in place: the variant is still usable.
     _save(variant, status=VariantStatus.INSTALLED if was_installed and not variant.problem else VariantStatus.FAILED)
+
+
+def variant_files_deleted(variant: ModelVariant) -> None:
+    """Its files were removed from disk: back to not downloaded, nothing to verify."""
+    _save(variant, status=VariantStatus.NOT_DOWNLOADED, manifest={}, local_path="", last_verified_at=None,
+          problem="")
+
+
+def variant_pending_import(variant: ModelVariant, *, commit: str, manifest_files: dict, local_path: str) -> None:
+    """Files found in a cache, recorded with the checksums a verification must confirm before "installed"."""
+    _save(variant, commit=commit, manifest={"commit": commit, "files": manifest_files}, local_path=local_path,
+          size_bytes=sum(r["size"] for r in manifest_files.values()))
+
+
+def variant_upstream_checked(variant: ModelVariant, *, commit: str = "", error: str = "") -> None:
+    fields = {"upstream_checked_at": timezone.now(), "upstream_error": error[:500]}
+    if commit:
+        fields["upstream_commit"] = commit
+    _save(variant, **fields)

@@ -10,11 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils import timezone
-
-from downloads import fs_safety
+from downloads import fs_safety, state
 from downloads.cache_layout import RepoCache, repo_folder_name
-from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant, VariantStatus
+from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
 from downloads.storage import storage_dir, variant_home
 from downloads.storage_scan import RepoEntry, scan_repo
 
@@ -127,7 +125,7 @@ def delete_variant_files(variant: ModelVariant, *, by=None) -> VariantPlan:
     lock_dir = cache.lock_dir
     if lock_dir.is_dir():
         fs_safety.prune_empty_dirs(lock_dir, root)
-    _mark_deleted(variant)
+    state.variant_files_deleted(variant)
     who = by.get_username() if getattr(by, "is_authenticated", False) else "a command"
     log.info("files of variant %s deleted by %s: %d bytes freed", variant.pk, who, done.bytes_freed)
     return done
@@ -205,9 +203,3 @@ def _try(done: VariantPlan, removal: Removal, action, *, record: bool = True) ->
     return True
 
 
-def _mark_deleted(variant: ModelVariant) -> None:
-    fields = {"status": VariantStatus.NOT_DOWNLOADED, "manifest": {}, "local_path": "", "last_verified_at": None,
-              "problem": ""}
-    ModelVariant.objects.filter(pk=variant.pk).update(updated_at=timezone.now(), **fields)
-    for key, value in fields.items():
-        setattr(variant, key, value)

@@ -8,8 +8,7 @@ one gated or deleted repo does not stop the check of the others.
 import logging
 from dataclasses import asdict, dataclass
 
-from django.utils import timezone
-
+from downloads import state
 from downloads.cache_layout import is_commit
 from downloads.errors import HubError
 from downloads.hub import client_from_settings
@@ -58,10 +57,9 @@ def check_updates(variants=None) -> list[UpdateCheck]:
         if isinstance(answer, Exception):
             result.error_code = getattr(answer, "code", "internal_error")
             result.error_message = getattr(answer, "message", None) or f"{type(answer).__name__}: {answer}"
+            state.variant_upstream_checked(variant, error=f"{result.error_code}: {result.error_message}")
             continue
-        now = timezone.now()
-        ModelVariant.objects.filter(pk=variant.pk).update(upstream_commit=answer, upstream_checked_at=now)
-        variant.upstream_commit, variant.upstream_checked_at = answer, now
+        state.variant_upstream_checked(variant, commit=answer)
         result.upstream_commit = answer
         result.update_available = variant.update_available
     return results

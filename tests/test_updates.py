@@ -60,7 +60,8 @@ def test_a_failing_repo_is_recorded_and_the_others_are_still_checked(configured,
     assert results[gone.pk].update_available is False
     assert results[ok.pk].update_available is True and results[ok.pk].upstream_commit == second.sha
     gone.refresh_from_db()
-    assert gone.upstream_checked_at is None
+    assert gone.upstream_error.startswith("repo_not_found") and gone.upstream_checked_at is not None
+    assert not gone.upstream_commit and not gone.update_available
 
 
 def test_variants_that_are_not_installed_are_not_checked(configured, hub):
