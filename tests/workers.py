@@ -58,18 +58,26 @@ def start_qcluster(*, env: dict | None = None, log_path: Path | None = None) -> 
 
 
 def stop(proc: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
-    """Stop a child and everything it started (qcluster forks workers)."""
+    """Stop a child and everything it started (qcluster forks workers).
+
+    The signal goes to the main process only: qcluster's own handler stops its sentinel and workers
+    in about a second, whereas signalling the whole group kills the sentinel first and leaves the
+    main process hanging. Whatever is left after `timeout` is killed as a group.
+    """
     if proc.poll() is not None:
         return
     try:
-        os.killpg(proc.pid, sig)
+        proc.send_signal(sig)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
     except ProcessLookupError:
         return
     try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
 
 
 def kill9(proc: subprocess.Popen) -> None:

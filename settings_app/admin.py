@@ -1,0 +1,91 @@
+"""The single Settings page: no list, no add/delete; the token is write-only; a Test token button."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.forms.widgets import Media
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from settings_app.forms import SettingForm
+from settings_app.models import Setting
+from settings_app.services import check_token
+from settings_app.tokens import resolve_token
+
+TOKEN_FIELDS = ["hf_token", "clear_token"]
+
+
+@admin.register(Setting)
+class SettingAdmin(admin.ModelAdmin):
+    form = SettingForm
+    readonly_fields = ("token_in_effect", "updated_at")
+
+    def get_fieldsets(self, request, obj=None):
+        token = ["token_in_effect", *(TOKEN_FIELDS if self.has_change_permission(request, obj) else [])]
+        return [
+            ("Hub", {"fields": ["hub_endpoint"],
+                     "description": "Where models are downloaded from: the Hugging Face Hub or a compatible mirror."}),
+            ("HF token", {"fields": token,
+                          "description": "Needed for gated and private repositories. The token is write-only: "
+                                         "it is never shown again, only where it comes from and its last 4 "
+                                         "characters. Save, then use 'Test token' to check it with the Hub."}),
+            ("Storage", {"fields": ["storage_dir", "min_free_space"],
+                         "description": "Models land here in the standard Hugging Face cache layout, so "
+                                        "transformers, llama.cpp and huggingface-cli find them."}),
+            ("Downloads", {"fields": ["max_concurrent_downloads", "max_parallel_files", "segments_per_file",
+                                      "segment_min_size", "bandwidth_limit"],
+                           "description": "How much runs at once, and how fast."}),
+            ("Verification", {"fields": ["reverify_interval_hours", "completeness_rules", "updated_at"],
+                              "description": "Installed models are re-checked periodically; completeness rules "
+                                             "decide which files make a model usable, per kind."}),
+        ]
+
+    @admin.display(description="Token in effect")
+    def token_in_effect(self, obj):
+        return resolve_token(obj).describe()
+
+    @property
+    def media(self):
+        return super().media + Media(css={"all": ["downloads/admin.css"]})
+
+    # --- one row: no list, no add, no delete
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return redirect(reverse("admin:settings_app_setting_change", args=[Setting.load().pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        Setting.load()  # the row exists even on a fresh install
+        extra = {"can_test_token": self.has_change_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def get_urls(self):
+        return [
+            path("test-token/", self.admin_site.admin_view(self.test_token_view), name="settings_app_setting_test_token"),
+        ] + super().get_urls()
+
+    def test_token_view(self, request):
+        return _test_token(request, self)
+
+
+@require_POST
+def _test_token(request, model_admin: SettingAdmin):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    setting = Setting.load()
+    result = check_token(setting)
+    if result["ok"]:
+        model_admin.message_user(request, f"The Hub accepted the token: user {result['user']}, role {result['role']} "
+                                          f"({resolve_token(setting).describe()}).", messages.SUCCESS)
+    else:
+        code = f" [{result['code']}]" if result.get("code") else ""
+        model_admin.message_user(request, f"Token check failed{code}: {result['message']}", messages.ERROR)
+    outcome = f"ok, user {result['user']}" if result["ok"] else f"failed: {result.get('code') or result['message']}"
+    model_admin.log_change(request, setting, f"Tested the HF token: {outcome}")
+    return redirect(reverse("admin:settings_app_setting_change", args=[setting.pk]))

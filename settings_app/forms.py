@@ -1,0 +1,109 @@
+"""The Settings form: human sizes, validated endpoint/folder, and a write-only HF token."""
+
+from django import forms
+
+from settings_app.models import Setting
+from settings_app.services import SettingsError, clean_endpoint, clean_storage_dir
+from settings_app.sizes import parse_size
+
+_EXACT_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000),
+                ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+
+
+def exact_size(n: int | None) -> str:
+    """Bytes as the largest unit that divides them exactly ("10GB"), else plain bytes, so that saving
+    an untouched form never rounds a value (format_size's "10.5 GB" would)."""
+    if n is None:
+        return ""
+    for unit, factor in _EXACT_UNITS:
+        if n and n % factor == 0:
+            return f"{n // factor}{unit}"
+    return str(n)
+
+
+class SizeField(forms.CharField):
+    """A byte count typed as "10GB", "500MB", "2GiB" or plain bytes; empty means "not set"."""
+
+    def prepare_value(self, value):
+        return exact_size(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = (super().to_python(value) or "").strip()
+        if not value:
+            return None
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class SettingForm(forms.ModelForm):
+    # A plain text field: settings_app.services.clean_endpoint is the one validator (http/https, no
+    # credentials in the URL), shared with `manage.py configure`.
+    hub_endpoint = forms.CharField(
+        required=False, label="Hub endpoint", widget=forms.URLInput(attrs={"size": 50}),
+        help_text="Hub or Hub-compatible mirror, e.g. https://huggingface.co. Empty: MODELHUB_HUB_ENDPOINT.",
+    )
+    min_free_space = SizeField(required=False, help_text="Kept free on the storage volume, e.g. 10GB. "
+                               "Empty: MODELHUB_MIN_FREE_SPACE.")
+    bandwidth_limit = SizeField(required=False, label="Bandwidth limit (per second)",
+                                help_text="Shared by all running jobs, e.g. 50MB (= 50 MB/s). Empty: unlimited.")
+    segment_min_size = SizeField(help_text="Files at least this large are split into segments when "
+                                 "connections per file > 1, e.g. 256MB.")
+    # Write-only: never rendered back (render_value=False), also not after a failed submit.
+    hf_token = forms.CharField(
+        required=False, strip=True, label="New HF token",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "size": 50}),
+        help_text="Leave blank to keep the current token. Stored encrypted; only its last 4 characters are shown.",
+    )
+    clear_token = forms.BooleanField(required=False, label="Clear the saved token",
+                                     help_text="Falls back to HF_TOKEN or the Hugging Face token file, if any.")
+
+    class Meta:
+        model = Setting
+        fields = ["hub_endpoint", "storage_dir", "max_concurrent_downloads", "max_parallel_files", "segments_per_file",
+                  "segment_min_size", "min_free_space", "bandwidth_limit", "reverify_interval_hours",
+                  "completeness_rules"]
+
+    def clean_hub_endpoint(self):
+        value = (self.cleaned_data.get("hub_endpoint") or "").strip()
+        return _settings_clean(clean_endpoint, value) if value else ""
+
+    def clean_storage_dir(self):
+        value = (self.cleaned_data.get("storage_dir") or "").strip()
+        return _settings_clean(clean_storage_dir, value) if value else ""
+
+    def clean_bandwidth_limit(self):
+        value = self.cleaned_data.get("bandwidth_limit")
+        if value == 0:
+            raise forms.ValidationError("0 would stop every download; leave it empty for unlimited.")
+        return value
+
+    def clean_hf_token(self):
+        token = self.cleaned_data.get("hf_token") or ""
+        if any(ch.isspace() for ch in token):
+            raise forms.ValidationError("A token has no spaces or line breaks; paste it again.")
+        return token
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("hf_token") and cleaned.get("clear_token"):
+            raise forms.ValidationError("Either enter a new token or tick 'clear', not both.")
+        return cleaned
+
+    def save(self, commit=True):
+        setting = super().save(commit=False)
+        if self.cleaned_data.get("hf_token"):
+            setting.set_hf_token(self.cleaned_data["hf_token"])
+        elif self.cleaned_data.get("clear_token"):
+            setting.clear_hf_token()
+        if commit:
+            setting.save()
+        return setting
+
+
+def _settings_clean(cleaner, value: str) -> str:
+    try:
+        return cleaner(value)
+    except SettingsError as exc:
+        raise forms.ValidationError(str(exc)) from None
