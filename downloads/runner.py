@@ -338,11 +338,11 @@ class JobRun:
         if events:
             JobEvent.objects.bulk_create([JobEvent(job_id=self.job.pk, kind=k, message=m) for k, m in events])
 
-    def _set_state(self, new_state: str) -> None:
+    def _set_state(self, new_state: str) -> None:  # only RUNNING -> VERIFYING happens mid-job
         DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
             .update(state=new_state, heartbeat_at=timezone.now())
         self.job.state = new_state
-        self.event(new_state, f"{new_state}")
+        self.event(new_state, "checking sizes, checksums, formats and completeness")
 
     def _tick(self, *, force: bool = False, final: bool = False) -> None:
         now = time.monotonic()
