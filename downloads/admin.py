@@ -5,14 +5,15 @@ Custom views (progress JSON, buttons, Add from Hub) live in admin_views / admin_
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Case, F, Prefetch, Value, When
 from django.forms.widgets import Script
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from downloads import admin_actions, admin_hub, admin_views
+from downloads import admin_actions, admin_hub, admin_views, updates
 from downloads.admin_display import (
     human_size,
     live_eta,
@@ -54,7 +55,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
     list_filter = ("status", "repo_type", "kind")
     search_fields = ("repo_id", "name")
     actions = ["download_selected", "cancel_selected", "retry_selected", "verify_selected", "verify_full_selected",
-               "repair_selected"]
+               "repair_selected", "check_updates_selected", "delete_files_selected"]
     readonly_fields = ("status_display", "commit", "upstream_display", "size_display", "local_path",
                        "last_verified_at", "problem", "manifest_display", "jobs_display")
 
@@ -120,10 +121,11 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
 
     @admin.display(description="Upstream")
     def upstream_display(self, obj):
+        error = format_html(" — last check failed: {}", obj.upstream_error) if obj.upstream_error else ""
         if not obj.upstream_commit:
-            return "not checked yet"
+            return format_html("not checked yet{}", error)
         state = "update available" if obj.update_available else "up to date"
-        return format_html("{} ({}, checked {})", state, obj.upstream_commit[:12], obj.upstream_checked_at)
+        return format_html("{} ({}, checked {}){}", state, obj.upstream_commit[:12], obj.upstream_checked_at, error)
 
     @admin.display(description="Installed files")
     def manifest_display(self, obj):
@@ -177,6 +179,27 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
     @admin.action(description="Repair selected (re-download bad files)", permissions=["download"])
     def repair_selected(self, request, queryset):
         admin_actions.repair(self, request, queryset).send(self, request)
+
+    @admin.action(description="Check selected for upstream updates", permissions=["download"])
+    def check_updates_selected(self, request, queryset):
+        for result in updates.check_updates(list(queryset)):
+            if result.error_code:
+                self.message_user(request, f"{result.variant}: {result.error_code}: {result.error_message}",
+                                  messages.WARNING)
+            elif result.skipped:
+                self.message_user(request, f"{result.variant}: skipped ({result.skipped})", messages.INFO)
+            else:
+                word = "update available" if result.update_available else "up to date"
+                self.message_user(request, f"{result.variant}: {word}", messages.SUCCESS)
+
+    @admin.action(description="Delete files from disk…", permissions=["delete_files"])
+    def delete_files_selected(self, request, queryset):
+        # The storage page shows what will be freed and asks for confirmation before deleting.
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('modelhub-storage-delete')}?ids={ids}")
+
+    def has_delete_files_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("downloads.delete_files_modelvariant")
 
 
 @admin.register(DownloadJob)

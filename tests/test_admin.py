@@ -339,3 +339,45 @@ def test_job_page_guidance_is_escaped(admin_client, configured):
     assert '<a href="https://example.org/a" rel="noopener noreferrer" target="_blank">' in page
     box = page.split('id="mh-guidance"')[1].split("</div>")[0]
     assert '"onmouseover="' not in box and "&quot;onmouseover=&quot;x" in box
+
+
+def test_delete_files_action_leads_to_the_confirmation_page(configured, hub, admin_client):
+    from downloads import runner
+
+    hub.add_repo("org/del", {"m.gguf": make_gguf()})
+    variant, _ = services.get_or_create_variant(repo_id="org/del")
+    runner.run_job(services.enqueue(variant, origin="test", run_here=True)[0].pk)
+    url = reverse("admin:downloads_modelvariant_changelist")
+    response = admin_client.post(url, {"action": "delete_files_selected", "_selected_action": [variant.pk]})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('modelhub-storage-delete')}?ids={variant.pk}"
+    page = admin_client.get(response["Location"])
+    assert page.status_code == 200 and b"org/del" in page.content
+
+
+def test_delete_files_action_is_hidden_without_its_permission(configured, client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_modelvariant"),
+                              Permission.objects.get(codename="download_modelvariant"))
+    client.force_login(user)
+    services.get_or_create_variant(repo_id="org/listed")  # an empty list shows no action bar at all
+    page = client.get(reverse("admin:downloads_modelvariant_changelist"))
+    assert b"download_selected" in page.content
+    assert b"delete_files_selected" not in page.content
+
+
+def test_check_updates_action_reports_update_available(configured, hub, admin_client):
+    from downloads import runner
+
+    hub.add_repo("org/upd", {"m.gguf": make_gguf()})
+    variant, _ = services.get_or_create_variant(repo_id="org/upd")
+    runner.run_job(services.enqueue(variant, origin="test", run_here=True)[0].pk)
+    hub.add_commit("org/upd", {"README.md": b"new"})
+    url = reverse("admin:downloads_modelvariant_changelist")
+    response = admin_client.post(url, {"action": "check_updates_selected", "_selected_action": [variant.pk]},
+                                 follow=True)
+    assert b"update available" in response.content
+    variant.refresh_from_db()
+    assert variant.update_available
