@@ -16,7 +16,9 @@ from settings_app.sizes import format_size
 
 ACTIVE = {s.value for s in ACTIVE_STATES}
 # http(s) URLs up to whitespace or a quote/bracket; trailing sentence punctuation is not part of a link.
-_URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+")
+# http(s) URLs, and paths inside this admin (guidance written by a worker, which doesn't know the
+# site's own address, names the Settings page as /admin/settings_app/setting/).
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+|(?<![\w/:.])/admin/[^\s<>\"'()\[\]{}]*")
 _TRAILING = ".,;:!?"
 
 
@@ -90,8 +92,8 @@ def live_eta(job: DownloadJob) -> SafeString:
 
 
 def linkify(text: str | None) -> SafeString:
-    """Escape the text, and turn its http(s) URLs into links. The URL itself is escaped too (as the link
-    text and inside href), so nothing in guidance or an error message can inject markup."""
+    """Escape the text, and turn its http(s) URLs and /admin/ paths into links. The URL itself is escaped
+    too (as the link text and inside href), so nothing in guidance or an error message can inject markup."""
     text = text or ""
     pieces = []
     at = 0
@@ -99,7 +101,10 @@ def linkify(text: str | None) -> SafeString:
         url = match.group(0).rstrip(_TRAILING)
         end = match.start() + len(url)
         pieces.append(format_html("{}", text[at:match.start()]))
-        pieces.append(format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url))
+        if url.startswith("/"):
+            pieces.append(format_html('<a href="{}">{}</a>', url, url))
+        else:
+            pieces.append(format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url))
         at = end
     pieces.append(format_html("{}", text[at:]))
     return mark_safe("".join(pieces))

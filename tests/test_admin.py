@@ -381,3 +381,9 @@ def test_check_updates_action_reports_update_available(configured, hub, admin_cl
     assert b"update available" in response.content
     variant.refresh_from_db()
     assert variant.update_available
+
+
+def test_guidance_links_the_settings_page_of_this_admin():
+    html = str(linkify("Paste it into ModelHub's Settings (/admin/settings_app/setting/) or see x/admin/no"))
+    assert '<a href="/admin/settings_app/setting/">/admin/settings_app/setting/</a>' in html
+    assert 'href="/admin/no' not in html
