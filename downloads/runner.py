@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import requests
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
@@ -141,9 +142,13 @@ class JobRun:
         to_fetch = [f for f in files if not repair_only or f.path in repair_only]
         self._check_space(to_fetch)
         total = sum(f.size for f in files)
-        DownloadJob.objects.filter(pk=job.pk).update(commit=snap.commit, bytes_total=total, files_total=len(files))
+        with transaction.atomic():
+            owned = DownloadJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+                commit=snap.commit, bytes_total=total, files_total=len(files))
+            if not owned:
+                raise JobCancelled("This run lost its job (reaped as lost, or cancelled) before downloading.")
+            state.variant_started(variant, commit=snap.commit, size=total)
         job.commit, job.bytes_total, job.files_total = snap.commit, total, len(files)
-        state.variant_started(variant, commit=snap.commit, size=total)
         self.event("resolved", f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
                                f"{len(files)} file(s), {total:,} bytes")
 
@@ -301,11 +306,11 @@ class JobRun:
             raise JobError("verification_failed", f"Verification failed: {report['summary']}",
                            files=report["failed_files"] or report["completeness"].get("missing", []))
         self.event("verified", report["summary"])
-        state.variant_installed(self.variant, commit=commit, manifest_files=manifest_files,
-                                local_path=str(self.cache.snapshot_dir(commit)))
-        self._finish(JobState.SUCCEEDED)
+        self._finish(JobState.SUCCEEDED, installed={"commit": commit, "manifest_files": manifest_files,
+                                                    "local_path": str(self.cache.snapshot_dir(commit))})
 
-    def _finish(self, final: str, *, error: JobError | None = None) -> None:
+    def _finish(self, final: str, *, error: JobError | None = None, installed: dict | None = None) -> None:
+        """Record the outcome on the job row and, only if this run still owns the job, on the variant."""
         self._tick(force=True, final=True)
         fields = {"state": final, "finished_at": timezone.now(), "speed_bps": 0,
                   "verification": self.job.verification or {}}
@@ -315,16 +320,22 @@ class JobRun:
                    "storage_dir": str(self.cache.storage_dir), **error.context}
             fields.update(error_code=error.code, error_message=redact(error.message)[:4000],
                           guidance=redact(guidance.guidance_for(error.code, **ctx)))
-        updated = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
-            .update(**fields)
+        with transaction.atomic():
+            # A worker that froze past the heartbeat timeout was reaped and its job re-queued: the row
+            # belongs to the new attempt now, so this run must not touch the variant either.
+            updated = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+                .update(**fields)
+            if updated:
+                self.job.refresh_from_db()
+                if installed is not None:
+                    state.variant_installed(self.variant, **installed)
+                else:
+                    state.variant_after_job(self.variant, self.job)
         kind = {JobState.SUCCEEDED: "finished", JobState.CANCELLED: "cancelled"}.get(final, "failed")
         self.event(kind, error.message if error else "all files verified")
         self._flush_events()
         if not updated:
             log.warning("job %s was taken over (reaped) before it finished as %s", self.job.pk, final)
-            return
-        self.job.refresh_from_db()
-        state.variant_after_job(self.variant, self.job)
 
     # --- monitor duties
     def event(self, kind: str, message: str) -> None:

@@ -15,7 +15,7 @@ Usage in tests::
 
 Usage from a shell (benchmarks)::
 
-    python -m tests.hubserver --port 0 --repo org/name=/path/to/dir [--repo ...] [--throttle BPS]
+    python -m tests.hubserver --port 0 --repo org/name=/path/to/dir [--repo ...] [--throttle BPS] [--log FILE]
 
 prints ``READY <url>`` once it serves, and serves until SIGTERM/SIGINT.
 """
@@ -1433,6 +1433,29 @@ def _dir_files(root: pathlib.Path) -> dict[str, pathlib.Path]:
     return out
 
 
+def _log_finished_requests(path: str) -> None:
+    """CLI only: after each request, append {method, path, file_path, status, range, bytes_sent, times}."""
+    out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the life of the process
+    lock = threading.Lock()
+    dispatch = _Handler._dispatch
+
+    def dispatch_and_log(handler: _Handler) -> None:
+        try:
+            dispatch(handler)
+        finally:
+            rec = getattr(handler, "_rec", None)
+            if rec is not None:
+                line = json.dumps({
+                    "method": rec.method, "path": rec.path, "repo_id": rec.repo_id, "file_path": rec.file_path,
+                    "status": rec.status, "range_start": rec.range_start, "range_end": rec.range_end,
+                    "bytes_sent": rec.bytes_sent, "time": rec.time, "end_time": rec.end_time,
+                })
+                with lock:
+                    out.write(line + "\n")
+
+    _Handler._dispatch = dispatch_and_log
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.hubserver", description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
@@ -1446,6 +1469,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cdn", action="store_true", help="redirect LFS files to a second origin")
     ap.add_argument("--tree-page-size", type=int, default=1000)
     ap.add_argument("--token", action="append", default=[], help="a token that can read every repo")
+    ap.add_argument("--log", metavar="FILE", help="append one JSON line per finished request (benchmarks)")
     args = ap.parse_args(argv)
 
     hub = FakeHub(tree_page_size=args.tree_page_size, use_cdn=args.cdn, port=args.port)
@@ -1462,6 +1486,8 @@ def main(argv: list[str] | None = None) -> int:
         hub.add_token(token, can_access=["*"])
     if args.throttle:
         hub.throttle(args.throttle)
+    if args.log:
+        _log_finished_requests(args.log)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

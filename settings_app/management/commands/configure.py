@@ -20,6 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--max-concurrent-downloads", type=int, metavar="N")
         parser.add_argument("--max-parallel-files", type=int, metavar="N")
         parser.add_argument("--min-free-space", metavar="SIZE", help="e.g. 10GB, 500MB")
+        parser.add_argument("--segments-per-file", type=int, metavar="N",
+                            help="connections for one large file (parallel ranged segments); 1 = one stream")
+        parser.add_argument("--segment-min-size", metavar="SIZE",
+                            help="files at least this large are split into segments, e.g. 256MB")
         parser.add_argument("--bandwidth-limit", metavar="RATE", help="global cap per second, e.g. 50MB; 0 = none")
         parser.add_argument("--reverify-interval-hours", type=int, metavar="H")
         token = parser.add_mutually_exclusive_group()
@@ -38,6 +42,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=EXIT_INVALID) from None
         setting.save()
         out = settings_services.describe(setting)
+        out.setdefault("segments_per_file", setting.segments_per_file)
+        out.setdefault("segment_min_size", setting.segment_min_size)
         status = 0
         if o["check_token"]:
             out["token_check"] = settings_services.check_token(setting)
@@ -57,7 +63,7 @@ class Command(BaseCommand):
             setting.hub_endpoint = settings_services.clean_endpoint(o["hub_endpoint"])
         if o["storage_dir"] is not None:
             setting.storage_dir = settings_services.clean_storage_dir(o["storage_dir"])
-        for name in ("max_concurrent_downloads", "max_parallel_files"):
+        for name in ("max_concurrent_downloads", "max_parallel_files", "segments_per_file"):
             if o[name] is not None:
                 if o[name] < 1:
                     raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
@@ -68,6 +74,11 @@ class Command(BaseCommand):
             setting.reverify_interval_hours = o["reverify_interval_hours"]
         if o["min_free_space"] is not None:
             setting.min_free_space = parse_size(o["min_free_space"])
+        if o["segment_min_size"] is not None:
+            size = parse_size(o["segment_min_size"])
+            if size < 1:
+                raise ValueError("--segment-min-size must be at least 1 byte")
+            setting.segment_min_size = size
         if o["bandwidth_limit"] is not None:
             setting.bandwidth_limit = parse_size(o["bandwidth_limit"]) or None
         if o["hf_token_stdin"]:

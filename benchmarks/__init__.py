@@ -1,0 +1,1 @@
+"""ModelHub benchmarks: run `python benchmarks/run.py`."""

@@ -1,0 +1,38 @@
+"""python manage.py cancel JOB_ID...: cancel jobs (queued ones at once, running ones within ~1 s)."""
+
+from django.core.management.base import BaseCommand
+
+from downloads import services
+from downloads.management.cli import invalid, print_json
+from downloads.models import DownloadJob
+from downloads.presenters import job_dict
+
+
+class Command(BaseCommand):
+    help = ("Cancel jobs: a queued job (or one whose worker died) at once; a running one is asked to stop "
+            "and does within about a second. Partial files are kept for a later resume.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("job_ids", nargs="+", type=int, metavar="JOB_ID")
+        parser.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+
+    def handle(self, *args, **opts):
+        jobs = load_jobs(opts["job_ids"], as_json=opts["json"], stdout=self.stdout)
+        rows = []
+        for job in jobs:
+            outcome = services.cancel(job)
+            job.refresh_from_db()
+            rows.append({**job_dict(job, verification=False), "result": outcome})
+            if not opts["json"]:
+                self.stdout.write(f"job {job.pk} ({job.variant}): {outcome}")
+        if opts["json"]:
+            print_json(self.stdout, rows)
+
+
+def load_jobs(ids: list[int], *, as_json: bool, stdout) -> list[DownloadJob]:
+    """The jobs in the order given; unknown ids are an input error (exit status 2) before anything changes."""
+    found = DownloadJob.objects.select_related("variant").in_bulk(ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise invalid(f"no job with id {', '.join(map(str, missing))}", as_json=as_json, stdout=stdout)
+    return [found[i] for i in dict.fromkeys(ids)]

@@ -1,0 +1,35 @@
+"""python manage.py jobs [--active] [--json]: download, repair and verify jobs, newest first."""
+
+from django.core.management.base import BaseCommand
+
+from downloads.management.cli import print_json
+from downloads.models import ACTIVE_STATES, DownloadJob
+from downloads.presenters import job_dict
+from settings_app.sizes import format_size
+
+
+class Command(BaseCommand):
+    help = "List jobs, newest first: state, attempt, progress and the error of failed ones."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--active", action="store_true", help="only queued, running and verifying jobs")
+        parser.add_argument("--limit", type=int, default=0, metavar="N", help="at most N jobs (default: all)")
+        parser.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+
+    def handle(self, *args, **opts):
+        jobs = DownloadJob.objects.select_related("variant").order_by("-created_at", "-id")
+        if opts["active"]:
+            jobs = jobs.filter(state__in=ACTIVE_STATES)
+        if opts["limit"] > 0:
+            jobs = jobs[: opts["limit"]]
+        rows = [job_dict(job, verification=False) for job in jobs]
+        if opts["json"]:
+            print_json(self.stdout, rows)
+            return
+        if not rows:
+            self.stdout.write("No active jobs." if opts["active"] else "No jobs yet.")
+        for r in rows:
+            error = f"  {r['error_code']}" if r["error_code"] else ""
+            self.stdout.write(
+                f"{r['job_id']:>5}  {r['state']:<9} {r['kind']:<8} #{r['attempt']} {r['percent']:5.1f}% "
+                f"{format_size(r['bytes_done']):>10}  {r['repo_id']}@{r['revision']}{error}")

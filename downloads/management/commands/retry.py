@@ -1,0 +1,46 @@
+"""python manage.py retry JOB_ID... [--wait]: a fresh attempt at finished jobs (failed or cancelled)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from downloads import inline, services
+from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, print_json
+from downloads.management.commands.cancel import load_jobs
+from downloads.models import JobState
+from downloads.presenters import job_dict
+
+
+class Command(BaseCommand):
+    help = ("Queue a new attempt of each job (resuming its partial files); an active job is joined, not "
+            "duplicated. With --wait, run the attempts here (or follow the worker that took them).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("job_ids", nargs="+", type=int, metavar="JOB_ID")
+        parser.add_argument("--wait", action="store_true", help="run the new attempts here and wait for them")
+        parser.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+
+    def handle(self, *args, **opts):
+        as_json = opts["json"]
+        rows, failed = [], False
+        for old in load_jobs(opts["job_ids"], as_json=as_json, stdout=self.stdout):
+            job, joined = services.retry(old, origin="command")
+            if opts["wait"]:
+                bar = None if as_json else ProgressBar(self.stderr._out)
+                try:
+                    job = inline.run_and_follow(job, reporter=bar)
+                except KeyboardInterrupt:
+                    raise CommandError("Interrupted: the job was cancelled and its partial files kept.",
+                                       returncode=EXIT_INTERRUPTED) from None
+                finally:
+                    if bar:
+                        bar.close()
+                failed |= job.state != JobState.SUCCEEDED
+            job.refresh_from_db()
+            rows.append({**job_dict(job, verification=False), "retry_of": old.pk, "joined": joined})
+            if not as_json:
+                how = f"joined active job {job.pk}" if joined else f"job {job.pk}"
+                self.stdout.write(f"job {old.pk} ({old.variant}): {how}, {job.state}"
+                                  + (f" ({job.error_code})" if job.error_code else ""))
+        if as_json:
+            print_json(self.stdout, rows)
+        if failed:
+            raise CommandError("some retried jobs did not succeed", returncode=1)
