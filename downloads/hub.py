@@ -9,12 +9,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
-
-import httpx2
-from huggingface_hub import HfApi
-from huggingface_hub import errors as hf_errors
 
 from downloads.errors import HubError
 from downloads.retrying import Backoff, parse_retry_after
@@ -22,6 +19,26 @@ from settings_app.redaction import redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class _Lazy:
+    """huggingface_hub and its HTTP client take ~0.15 s to import. Every management command and web
+    process imports this module (through services), but only the ones that talk to the Hub need them."""
+
+    @cached_property
+    def errors(self):
+        from huggingface_hub import errors
+
+        return errors
+
+    @cached_property
+    def transport_errors(self) -> tuple[type[BaseException], ...]:
+        import httpx2
+
+        return (httpx2.TransportError, OSError)
+
+
+hf = _Lazy()
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 
@@ -89,6 +106,8 @@ class HubClient:
         self.backoff = backoff or Backoff(retries=4, base=0.5, cap=10)
         # token=False: never let huggingface_hub fall back to HF_TOKEN or its token file on its own;
         # which token applies is decided by settings_app.tokens.
+        from huggingface_hub import HfApi
+
         self.api = HfApi(endpoint=self.endpoint, token=token or False, library_name="modelhub")
 
     # --- metadata
@@ -142,13 +161,13 @@ class HubClient:
                            token_source=self.token_source)
         try:
             data = self._retry(lambda: self.api.whoami(token=self.token))
-        except hf_errors.HfHubHTTPError as exc:
+        except hf.errors.HfHubHTTPError as exc:
             status = _status(exc)
             if status == 401:
                 raise HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
                                endpoint=self.endpoint, token_source=self.token_source) from None
             raise self._map(exc, {}) from None
-        except (httpx2.TransportError, OSError) as exc:
+        except hf.transport_errors as exc:
             raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
                            detail=str(exc)) from None
         auth = data.get("auth") or {}
@@ -199,9 +218,9 @@ class HubClient:
     def _call(self, fn: Callable[[], T], ctx: dict) -> T:
         try:
             return self._retry(fn)
-        except hf_errors.HfHubHTTPError as exc:
+        except hf.errors.HfHubHTTPError as exc:
             raise self._map(exc, ctx) from None
-        except (httpx2.TransportError, OSError) as exc:
+        except hf.transport_errors as exc:
             raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
                            detail=redact(str(exc)), **ctx) from None
 
@@ -210,12 +229,12 @@ class HubClient:
         while True:
             try:
                 return fn()
-            except hf_errors.HfHubHTTPError as exc:
+            except hf.errors.HfHubHTTPError as exc:
                 status = _status(exc)
                 if status not in TRANSIENT_STATUS or attempt >= self.backoff.retries:
                     raise
                 retry_after = parse_retry_after(_header(exc, "Retry-After"))
-            except (httpx2.TransportError, OSError):
+            except hf.transport_errors:
                 if attempt >= self.backoff.retries:
                     raise
                 retry_after = None
@@ -224,17 +243,17 @@ class HubClient:
             log.info("Hub call failed, retry %d/%d in %.1fs", attempt, self.backoff.retries, delay)
             time.sleep(delay)
 
-    def _map(self, exc: hf_errors.HfHubHTTPError, ctx: dict) -> HubError:
+    def _map(self, exc: Exception, ctx: dict) -> HubError:
         message = redact(_message(exc))
-        if isinstance(exc, hf_errors.GatedRepoError):
+        if isinstance(exc, hf.errors.GatedRepoError):
             return self._gated_error(message, ctx)
-        if isinstance(exc, hf_errors.RevisionNotFoundError):
+        if isinstance(exc, hf.errors.RevisionNotFoundError):
             return HubError("revision_not_found", message, endpoint=self.endpoint, **ctx)
-        if isinstance(exc, hf_errors.RemoteEntryNotFoundError | hf_errors.EntryNotFoundError):
+        if isinstance(exc, hf.errors.RemoteEntryNotFoundError | hf.errors.EntryNotFoundError):
             return HubError("file_not_found", message, endpoint=self.endpoint, **ctx)
-        if isinstance(exc, hf_errors.DisabledRepoError):
+        if isinstance(exc, hf.errors.DisabledRepoError):
             return HubError("repo_not_found", f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
-        if isinstance(exc, hf_errors.RepositoryNotFoundError):
+        if isinstance(exc, hf.errors.RepositoryNotFoundError):
             return self._not_found_error(message, ctx)
         return self._by_status(_status(exc), message, _header(exc, "Retry-After"), ctx)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from downloads.errors import JobCancelled
 from downloads.hashing import new_hasher
 from downloads.hub import RemoteFile
+from downloads.writeback import WriteBehind
 
 SIDECAR_SUFFIX = ".segments"
 ALIGN = 64 << 10  # segment boundaries on 64 KiB: whole pages, and still fine-grained
@@ -124,6 +125,7 @@ class SegmentedDownload:
             self.f.on_event("resumed", f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
                                        f"{already:,} of {self.remote.size:,} bytes already here")
         fd = os.open(self.partial, os.O_RDWR)
+        self.writeback = WriteBehind(fd)
         hasher_thread = threading.Thread(target=self._hash, args=(fd,), name="seg-hash", daemon=True)
         self._digest: str | None = None
         hasher_thread.start()
@@ -142,6 +144,7 @@ class SegmentedDownload:
                 errors = [f.exception() for f in futures if f.exception() is not None]
             if errors:
                 raise next((e for e in errors if not isinstance(e, JobCancelled)), errors[0])
+            self.writeback.close()
             os.fsync(fd)
         except BaseException:
             self.stop.set()
@@ -151,6 +154,7 @@ class SegmentedDownload:
             with self.lock:
                 self.lock.notify_all()
             hasher_thread.join()
+            self.writeback.close()
             os.close(fd)
         self.sidecar.unlink(missing_ok=True)
         return self._digest
@@ -169,6 +173,7 @@ class SegmentedDownload:
                         raise JobCancelled()
                     chunk = chunk[: seg.end - seg.pos]  # never write into the next segment
                     os.pwrite(fd, chunk, seg.pos)
+                    self.writeback.wrote(len(chunk))
                     with self.lock:
                         seg.done += len(chunk)
                         self.lock.notify_all()

@@ -6,9 +6,6 @@ the path-safety check runs again on what the Hub lists, before any byte is writt
 
 import re
 
-from huggingface_hub.errors import HFValidationError
-from huggingface_hub.utils import filter_repo_objects, validate_repo_id
-
 from downloads.cache_layout import RepoCache, check_repo_path
 from downloads.errors import JobError
 from downloads.hub import RemoteFile
@@ -28,6 +25,9 @@ def clean_repo_id(value: str) -> str:
     value = value.strip("/")
     if value.count("/") != 1:
         raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, e.g. 'Qwen/Qwen2.5-0.5B'")
+    from huggingface_hub.errors import HFValidationError  # lazy: see downloads.hub._Lazy
+    from huggingface_hub.utils import validate_repo_id
+
     try:
         validate_repo_id(value)
     except HFValidationError as exc:
@@ -60,6 +60,8 @@ def clean_globs(values, field: str = "include") -> list[str]:
 
 def select_files(files: list[RemoteFile], include: list[str], exclude: list[str]) -> list[RemoteFile]:
     """The Hub's glob semantics (huggingface_hub's own filter): fnmatch on the full path."""
+    from huggingface_hub.utils import filter_repo_objects
+
     return list(filter_repo_objects(files, allow_patterns=include or None, ignore_patterns=exclude or None,
                                     key=lambda f: f.path))
 

@@ -25,6 +25,7 @@ from downloads.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff, parse_retry_after, sleep_unless
 from downloads.segments import NoRangeSupport, SegmentedDownload, sidecar_path
+from downloads.writeback import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,12 @@ class Fetcher:
 
         url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
         transferred_before = offset
+        sink = _Sink(fh, hasher, WriteBehind(fh.fileno()))
         try:
             self.retrying(remote, position=fh.tell,
-                          attempt=lambda: self._stream(url, remote, fh, hasher, fh.tell()) >= remote.size)
+                          attempt=lambda: self._stream(url, remote, sink, fh.tell()) >= remote.size)
             fh.flush()
+            sink.writeback.close()
             os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
         except OSError as exc:
             hasher.close()
@@ -175,6 +178,7 @@ class Fetcher:
             hasher.close()
             raise
         finally:
+            sink.writeback.close()
             fh.close()
         outcome = self.publish(remote, partial, hasher.hexdigest())
         return replace(outcome, resumed_from=resumed_from, transferred=remote.size - transferred_before)
@@ -245,7 +249,7 @@ class Fetcher:
             return resp
         raise _Retryable("too many redirects")
 
-    def _stream(self, url: str, remote: RemoteFile, fh, hasher: StreamHasher, offset: int) -> int:
+    def _stream(self, url: str, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
         resp = self.open(url, offset)
         try:
             status = resp.status_code
@@ -255,14 +259,14 @@ class Fetcher:
             if offset and status == 200:
                 # The server ignored Range: start over rather than append a second copy.
                 self.on_event("restart", f"{remote.path}: server ignored the Range request; restarting the file")
-                fh.truncate(0)
-                fh.seek(0)
+                sink.fh.truncate(0)
+                sink.fh.seek(0)
                 self.progress.add(-offset, network=False)
-                hasher.reset()
+                sink.hasher.reset()
                 offset = 0
             elif status == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
                 raise _Retryable(f"unexpected Content-Range {resp.headers.get('Content-Range')!r}")
-            return self._copy(resp, remote, fh, hasher, offset)
+            return self._copy(resp, remote, sink, offset)
         finally:
             resp.close()
 
@@ -299,18 +303,28 @@ class Fetcher:
         for limiter in self.limiters:
             limiter.consume(n, self.cancel)
 
-    def _copy(self, resp: requests.Response, remote: RemoteFile, fh, hasher: StreamHasher, offset: int) -> int:
+    def _copy(self, resp: requests.Response, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
         try:
             for chunk in self.chunks(resp):
                 if offset + len(chunk) > remote.size:
                     raise too_long(remote)
-                fh.write(chunk)
-                hasher.update(chunk)
+                sink.fh.write(chunk)
+                sink.hasher.update(chunk)
+                sink.writeback.wrote(len(chunk))
                 offset += len(chunk)
                 self.account(len(chunk))
         finally:
-            fh.flush()  # what was received is on disk for the resume, whatever happens next
+            sink.fh.flush()  # what was received is on disk for the resume, whatever happens next
         return offset
+
+
+@dataclass
+class _Sink:
+    """Where a stream's bytes go: the partial file, the hash, and the write-behind."""
+
+    fh: object
+    hasher: StreamHasher
+    writeback: WriteBehind
 
 
 def too_long(remote: RemoteFile) -> JobError:

@@ -111,3 +111,18 @@ def test_rate_limiter_never_exceeds_its_rate():
         limiter.consume(100_000)  # 2 MB in total at 2 MB/s
     elapsed = time.monotonic() - began
     assert elapsed >= 1.0 - RateLimiter.BURST_SECONDS - 0.05
+
+
+def test_write_behind_starts_syncing_only_for_large_writes(tmp_path):
+    from downloads.writeback import WriteBehind
+
+    with open(tmp_path / "f", "wb") as fh:
+        wb = WriteBehind(fh.fileno(), step=1000)
+        fh.write(b"x" * 600)
+        wb.wrote(600)
+        assert wb._thread is None  # a small file never starts the helper
+        fh.write(b"x" * 600)
+        wb.wrote(600)
+        assert wb._thread is not None and wb._thread.is_alive()
+        wb.close()
+        assert not wb._thread.is_alive()
