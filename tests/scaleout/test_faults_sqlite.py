@@ -25,7 +25,7 @@ def test_one_worker_on_sqlite_and_the_orm_broker_loses_nothing(make_stack, hub, 
     hub.fail_next("small-*.bin", 500, count=3)
     hub.corrupt_next("corrupt-me.bin")
 
-    stack.start_qcluster("w1")
+    stack.start_qcluster("w1", MODELHUB_WORKERS="1")  # the default set-up: one machine, one worker
     stack.wait_clusters_ready("w1")
     wanted = [(f"fi/llm-{k}",) for k in range(3)] + [(f"fi/small-{k}",) for k in range(4)] + [("fi/missing",)]
     background = ThreadPoolExecutor(1)
@@ -35,7 +35,7 @@ def test_one_worker_on_sqlite_and_the_orm_broker_loses_nothing(make_stack, hub, 
     assert kill.label == "w1" and kill.job_ids
     time.sleep(3.5)  # MODELHUB_HEARTBEAT_TIMEOUT=3
     assert set(stack.housekeeping()["reaped"]) == kill.job_ids
-    stack.start_qcluster("w2")  # the same single worker, restarted
+    stack.start_qcluster("w2", MODELHUB_WORKERS="1")  # the same single worker, restarted
 
     queued = queueing.result(timeout=120)
     background.shutdown()
