@@ -87,3 +87,27 @@ def test_progress_writes_are_throttled_for_many_small_files(configured, hub):
     event_inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "downloads_jobevent"')]
     assert len(job_updates) < 25, f"{len(job_updates)} job-row writes for 100 files"
     assert len(event_inserts) < 10
+
+
+def test_hf_cache_verify_passes_on_what_modelhub_downloaded(configured, hub, storage):
+    import os
+    import subprocess
+    import sys
+
+    hub.add_repo("org/tiny", tiny_model_files())
+    assert download("org/tiny").state == JobState.SUCCEEDED
+    hf = os.path.join(os.path.dirname(sys.executable), "hf")
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_XET": "1"}
+    env.pop("HF_TOKEN", None)
+    done = subprocess.run([hf, "cache", "verify", "org/tiny", "--cache-dir", str(storage),
+                           "--fail-on-missing-files", "--fail-on-extra-files"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # and it notices when a file is damaged, so the check above could fail
+    snapshot = ModelVariant.objects.get(repo_id="org/tiny").local_path
+    blob = os.path.realpath(os.path.join(snapshot, "config.json"))
+    with open(blob, "ab") as fh:
+        fh.write(b" ")
+    damaged = subprocess.run([hf, "cache", "verify", "org/tiny", "--cache-dir", str(storage)],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert damaged.returncode != 0

@@ -212,3 +212,17 @@ def test_schedule_reverifies_installed_variants_and_flags_drift(configured, hub)
     assert "tokenizer.json" in variant.problem
     job = DownloadJob.objects.get(pk=queued[0])
     assert job.origin == "schedule" and job.error_code == "verification_failed"
+
+
+def test_emptied_folder_fails_naming_every_missing_file(configured, hub):
+    import shutil
+
+    variant = installed(hub)
+    shutil.rmtree(variant.local_path)
+    os.makedirs(variant.local_path)  # the folder exists, empty: "installed" in other tools' eyes
+    job = verify(variant)
+    assert job.error_code == "verification_failed"
+    assert sorted(job.verification["failed_files"]) == sorted(TEXT_MODEL)
+    assert all("missing" in f["reason"] for f in job.verification["files"])
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.CORRUPT
