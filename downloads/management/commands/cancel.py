@@ -11,6 +11,9 @@ from downloads.presenters import job_dict
 class Command(BaseCommand):
     help = ("Cancel jobs: a queued job (or one whose worker died) at once; a running one is asked to stop "
             "and does within about a second. Partial files are kept for a later resume.")
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("job_ids", nargs="+", type=int, metavar="JOB_ID")

@@ -9,6 +9,9 @@ from downloads.updates import check_updates
 class Command(BaseCommand):
     help = ("Ask the Hub where each installed variant's branch or tag points now and record it; variants "
             "pinned to a commit are skipped. Errors are reported per variant.")
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")

@@ -10,6 +10,9 @@ from settings_app.sizes import format_size
 class Command(BaseCommand):
     help = ("Remove stale partial downloads (no active job, older than --older-than hours), blobs nothing "
             "links to or uses, snapshot links to missing blobs and stale lock files, in the storage folder only.")
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")

@@ -12,6 +12,9 @@ from settings_app.sizes import parse_size
 
 class Command(BaseCommand):
     help = "Download a repo (or a selection of its files) into the storage folder, verified."
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("repo_id", help="org/name on the Hub")

@@ -10,6 +10,9 @@ from settings_app.sizes import format_size
 
 class Command(BaseCommand):
     help = "List jobs, newest first: state, attempt, progress and the error of failed ones."
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--active", action="store_true", help="only queued, running and verifying jobs")

@@ -12,6 +12,9 @@ from settings_app.sizes import format_size
 
 class Command(BaseCommand):
     help = "List every variant with status, size on disk and path."
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")

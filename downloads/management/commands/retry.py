@@ -12,6 +12,9 @@ from downloads.presenters import job_dict
 class Command(BaseCommand):
     help = ("Queue a new attempt of each job (resuming its partial files); an active job is joined, not "
             "duplicated. With --wait, run the attempts here (or follow the worker that took them).")
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("job_ids", nargs="+", type=int, metavar="JOB_ID")

@@ -14,6 +14,9 @@ class Command(BaseCommand):
     help = ("List the snapshots in the storage folder, the default Hugging Face caches and --path folders, "
             "and which are already registered as variants. --import registers the others (verified); "
             "--copy/--move also bring them into the storage folder. Exit status 1 when an import fails.")
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--path", action="append", default=[], metavar="DIR", help="another cache folder")

@@ -13,6 +13,9 @@ from settings_app.token_crypto import TokenDecryptError, reencrypt
 
 class Command(BaseCommand):
     help = "Show or change ModelHub's settings (the same ones as the admin's Settings page)."
+    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
+    # load the URL conf and every admin module) trims start-up for scripts and cron.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--hub-endpoint", metavar="URL")
