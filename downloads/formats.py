@@ -302,17 +302,22 @@ def _gguf_parse(f: BinaryIO, size: int) -> str:
     return detail
 
 
-def check_gguf(path: pathlib.Path) -> FormatResult:
+def _run_header_check(check: str, path: pathlib.Path, parse, buffering: int = -1) -> FormatResult:
+    """Open the file, hand it and its size to `parse`; an _Invalid or OSError becomes a failed result."""
     try:
-        # A large buffer because tokenizer vocabularies make headers of many MB parsed in tiny pieces.
-        with open(path, "rb", buffering=1 << 20) as f:
+        with open(path, "rb", buffering=buffering) as f:
             size = f.seek(0, 2)
             f.seek(0)
-            return FormatResult("gguf", True, _gguf_parse(f, size))
+            return FormatResult(check, True, parse(f, size))
     except _Invalid as exc:
-        return FormatResult("gguf", False, str(exc))
+        return FormatResult(check, False, str(exc))
     except OSError as exc:
-        return _unreadable("gguf", path, exc)
+        return _unreadable(check, path, exc)
+
+
+def check_gguf(path: pathlib.Path) -> FormatResult:
+    # A large buffer because tokenizer vocabularies make headers of many MB parsed in tiny pieces.
+    return _run_header_check("gguf", path, _gguf_parse, buffering=1 << 20)
 
 
 # -------------------------------------------------------------------------------------- safetensors
@@ -429,15 +434,7 @@ def _safetensors_parse(f: BinaryIO, size: int) -> str:
 
 
 def check_safetensors(path: pathlib.Path) -> FormatResult:
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, 2)
-            f.seek(0)
-            return FormatResult("safetensors", True, _safetensors_parse(f, size))
-    except _Invalid as exc:
-        return FormatResult("safetensors", False, str(exc))
-    except OSError as exc:
-        return _unreadable("safetensors", path, exc)
+    return _run_header_check("safetensors", path, _safetensors_parse)
 
 
 # --------------------------------------------------------------------------------------------- JSON
