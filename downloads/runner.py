@@ -13,13 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
 
 from downloads import guidance, selection, state
 from downloads.cache_layout import RepoCache
@@ -30,7 +29,6 @@ from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff
 from downloads.segments import present_bytes
 from downloads.storage import variant_home
-from downloads.transfer import Fetcher, FileOutcome
 from downloads.verification import (
     FileCheck,
     check_installed_file,
@@ -41,6 +39,11 @@ from downloads.verification import (
 from settings_app.models import Setting
 from settings_app.redaction import redact
 from settings_app.tokens import resolve_token
+
+if TYPE_CHECKING:
+    import requests
+
+    from downloads.transfer import FileOutcome
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +89,19 @@ class JobRun:
         self._speed = 0.0
         self.job_limiter = RateLimiter(job.rate_limit)
         self.global_limiter = RateLimiter(None)
-        token = resolve_token(self.setting)
-        self.token = token
-        self.hub = HubClient(self.setting.effective_hub_endpoint, token.value, token_source=token.source,
-                             backoff=_backoff())
+        self.token = resolve_token(self.setting)
+        self.endpoint = self.setting.effective_hub_endpoint
         storage = self.setting.effective_storage_dir
         # Downloads always land in the storage folder; a verify looks where the files are (a variant
         # registered in place from another cache keeps its files there).
         home = variant_home(self.variant, storage) if job.kind == JobKind.VERIFY else storage
         self.cache = RepoCache(home, self.variant.repo_id, self.variant.repo_type)
+
+    @cached_property
+    def hub(self) -> HubClient:
+        # Built on first use: a verify job never talks to the Hub, and creating the client imports
+        # huggingface_hub (~0.15 s), a noticeable share of a standalone verify's time.
+        return HubClient(self.endpoint, self.token.value, token_source=self.token.source, backoff=_backoff())
 
     # --- entry point
     def run(self) -> None:
@@ -166,8 +173,10 @@ class JobRun:
         self._finish_verified(report, manifest, commit=snap.commit)
 
     def _fetch_all(self, commit: str, revision: str, files: list[RemoteFile], to_fetch: list[RemoteFile],
-                   *, force: bool) -> tuple[list[FileOutcome], list[FileCheck]]:
+                   *, force: bool) -> tuple[list["FileOutcome"], list[FileCheck]]:
         """Download `to_fetch` in parallel; files of a repair that aren't re-fetched get a fast check."""
+        from downloads.transfer import Fetcher  # requests & co.: only jobs that download need them
+
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
             revision=revision, commit=commit, session=_session(self.setting.max_parallel_files),
@@ -315,7 +324,7 @@ class JobRun:
         fields = {"state": final, "finished_at": timezone.now(), "speed_bps": 0,
                   "verification": self.job.verification or {}}
         if error is not None:
-            ctx = {"endpoint": self.hub.endpoint, "repo_id": self.variant.repo_id,
+            ctx = {"endpoint": self.endpoint, "repo_id": self.variant.repo_id,
                    "repo_type": self.variant.repo_type, "revision": self.variant.revision,
                    "storage_dir": str(self.cache.storage_dir), **error.context}
             fields.update(error_code=error.code, error_message=redact(error.message)[:4000],
@@ -402,7 +411,10 @@ def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | Non
     return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
 
 
-def _session(pool: int) -> requests.Session:
+def _session(pool: int) -> "requests.Session":
+    import requests
+    from requests.adapters import HTTPAdapter
+
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool * 2), max_retries=0)
     session.mount("http://", adapter)
