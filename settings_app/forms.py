@@ -3,7 +3,7 @@
 from django import forms
 
 from settings_app.models import Setting
-from settings_app.services import SettingsError, clean_endpoint, clean_storage_dir
+from settings_app.services import SettingsError, clean_completeness_rules, clean_endpoint, clean_storage_dir
 from settings_app.sizes import parse_size
 
 _EXACT_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000),
@@ -72,6 +72,9 @@ class SettingForm(forms.ModelForm):
     def clean_storage_dir(self):
         value = (self.cleaned_data.get("storage_dir") or "").strip()
         return _settings_clean(clean_storage_dir, value) if value else ""
+
+    def clean_completeness_rules(self):
+        return _settings_clean(clean_completeness_rules, self.cleaned_data.get("completeness_rules") or {})
 
     def clean_bandwidth_limit(self):
         value = self.cleaned_data.get("bandwidth_limit")

@@ -41,6 +41,31 @@ def clean_storage_dir(value: str) -> str:
     return str(path)
 
 
+def clean_completeness_rules(value) -> dict:
+    """{kind: [[group, ...], ...]}: each kind lists alternatives, each alternative lists groups of
+    'glob|glob' of which every group must match a selected file. Checked here so a typo can't turn
+    every later verification into a crash."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value or "{}")
+        except ValueError as exc:
+            raise SettingsError(f"completeness rules are not valid JSON: {exc}") from None
+    example = 'e.g. {"voice": [["*.onnx", "*.onnx.json"]]}'
+    if not isinstance(value, dict):
+        raise SettingsError(f"completeness rules must be an object of kind -> alternatives, {example}")
+    for kind, alternatives in value.items():
+        if not isinstance(kind, str) or not kind.strip():
+            raise SettingsError(f"a completeness rule needs a kind name, {example}")
+        if (not isinstance(alternatives, list) or not alternatives
+                or not all(isinstance(a, list) and a and all(isinstance(g, str) and g.strip() for g in a)
+                           for a in alternatives)):
+            raise SettingsError(f"the rule for {kind!r} must be a non-empty list of non-empty lists of glob "
+                                f"strings, {example}")
+    return {kind.strip().lower(): alternatives for kind, alternatives in value.items()}
+
+
 def describe(setting: Setting | None = None) -> dict:
     setting = setting or Setting.load()
     token = resolve_token(setting)
@@ -53,6 +78,7 @@ def describe(setting: Setting | None = None) -> dict:
         "max_parallel_files": setting.max_parallel_files,
         "bandwidth_limit": setting.bandwidth_limit,
         "reverify_interval_hours": setting.reverify_interval_hours,
+        "completeness_rules": setting.completeness_rules,
         "token": token.describe(),
         "token_source": token.source,
     }

@@ -116,3 +116,18 @@ def test_test_token_button_explains_a_rejected_token(admin_client, configured, h
 def test_test_token_without_any_token_says_so(admin_client, configured):
     response = admin_client.post(TEST_TOKEN, follow=True)
     assert "No token is configured" in " ".join(str(m) for m in response.context["messages"])
+
+
+def test_settings_page_refuses_malformed_completeness_rules(admin_client):
+    from settings_app.models import Setting
+
+    url = reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k not in ("hf_token", "clear_token")}
+    data.update(completeness_rules='{"voice": "*.onnx"}', segment_min_size="256MB", min_free_space="",
+                bandwidth_limit="", max_parallel_files=4, segments_per_file=1, reverify_interval_hours=24)
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "must be a non-empty list" in response.content.decode()
+    assert Setting.load().completeness_rules == {}

@@ -226,3 +226,21 @@ def test_emptied_folder_fails_naming_every_missing_file(configured, hub):
     assert all("missing" in f["reason"] for f in job.verification["files"])
     variant.refresh_from_db()
     assert variant.status == VariantStatus.CORRUPT
+
+
+def test_completeness_rule_override_from_configure_decides_installed(configured, hub):
+    call_command("configure", "--completeness-rules", '{"voice": [["*.onnx", "*.onnx.json"]]}')
+    hub.add_repo("org/voice-half", {"en.onnx": b"\x08\x01onnx-bytes" * 200})
+    half = run("org/voice-half", kind="voice")
+    assert half.error_code == "verification_failed"
+    assert "*.onnx.json" in half.verification["completeness"]["detail"]
+    hub.add_repo("org/voice", {"en.onnx": b"\x08\x01onnx-bytes" * 200, "en.onnx.json": b'{"audio": {}}'})
+    assert run("org/voice", kind="voice").state == JobState.SUCCEEDED
+
+
+@pytest.mark.parametrize("bad", ['{"voice": "*.onnx"}', '{"voice": [[]]}', "[1]", "{not json"])
+def test_malformed_completeness_rules_are_refused(configured, bad):
+    with pytest.raises(CommandError) as exc:
+        call_command("configure", "--completeness-rules", bad)
+    assert exc.value.returncode == 2
+    assert Setting.load().completeness_rules == {}

@@ -29,6 +29,8 @@ class Command(BaseCommand):
                             help="files at least this large are split into segments, e.g. 256MB")
         parser.add_argument("--bandwidth-limit", metavar="RATE", help="global cap per second, e.g. 50MB; 0 = none")
         parser.add_argument("--reverify-interval-hours", type=int, metavar="H")
+        parser.add_argument("--completeness-rules", metavar="JSON",
+                            help='per-kind overrides, e.g. \'{"voice": [["*.onnx", "*.onnx.json"]]}\'')
         token = parser.add_mutually_exclusive_group()
         token.add_argument("--hf-token-stdin", action="store_true", help="read the HF token from standard input")
         token.add_argument("--clear-hf-token", action="store_true")
@@ -75,6 +77,8 @@ class Command(BaseCommand):
             if o["reverify_interval_hours"] < 0:
                 raise ValueError("--reverify-interval-hours cannot be negative")
             setting.reverify_interval_hours = o["reverify_interval_hours"]
+        if o["completeness_rules"] is not None:
+            setting.completeness_rules = settings_services.clean_completeness_rules(o["completeness_rules"])
         if o["min_free_space"] is not None:
             setting.min_free_space = parse_size(o["min_free_space"])
         if o["segment_min_size"] is not None:
