@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from downloads.transfer import FileOutcome
 
 log = logging.getLogger(__name__)
+CANCEL_GRACE = 2.0  # seconds a helper thread gets to notice a cancel before the monitor gives up
 
 Reporter = Callable[[DownloadJob], None]
 T = TypeVar("T")
@@ -231,7 +232,8 @@ class JobRun:
 
     def _beating(self, call: Callable[[], T]) -> T:
         """Run a blocking call in a helper thread (it must not touch the database) while this, the
-        monitor thread, keeps writing the heartbeat and watching for a cancel."""
+        monitor thread, keeps writing the heartbeat and watching for a cancel. On Ctrl-C or an error
+        here the call is asked to stop (self.cancel) and given a moment to do so."""
         done = threading.Event()
         result: dict = {}
 
@@ -243,9 +245,14 @@ class JobRun:
             finally:
                 done.set()
 
-        threading.Thread(target=work, name=f"hub{self.job.pk}", daemon=True).start()
-        while not done.wait(0.2):
-            self._tick()
+        threading.Thread(target=work, name=f"beating{self.job.pk}", daemon=True).start()
+        try:
+            while not done.wait(0.2):
+                self._tick()
+        except BaseException:
+            self.cancel.set()
+            done.wait(CANCEL_GRACE)  # hashing stops within a chunk; a Hub call may not look
+            raise
         if "error" in result:
             raise result["error"]
         return result["value"]
@@ -277,32 +284,10 @@ class JobRun:
         DownloadJob.objects.filter(pk=self.job.pk).update(
             state=JobState.VERIFYING, bytes_total=total, files_total=len(files), commit=variant.commit)
         self.job.bytes_total, self.job.files_total, self.job.state = total, len(files), JobState.VERIFYING
-        done = threading.Event()
-        result: dict = {}
-
-        def work():
-            try:
-                result["value"] = verify_installed(
-                    self.cache, variant.commit, files, kind=variant.kind, repo_type=variant.repo_type,
-                    full=self.job.force, overrides=self.setting.completeness_rules, cancel=self.cancel,
-                    on_bytes=lambda n: self.progress.add(n, network=False))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the monitor thread
-                result["error"] = exc
-            finally:
-                done.set()
-
-        worker = threading.Thread(target=work, name=f"verify{self.job.pk}", daemon=True)
-        worker.start()
-        try:
-            while not done.wait(0.2):
-                self._tick()
-        except BaseException:
-            self.cancel.set()
-            done.wait()
-            raise
-        if "error" in result:
-            raise result["error"]
-        report, new_fps = result["value"]
+        report, new_fps = self._beating(lambda: verify_installed(
+            self.cache, variant.commit, files, kind=variant.kind, repo_type=variant.repo_type,
+            full=self.job.force, overrides=self.setting.completeness_rules, cancel=self.cancel,
+            on_bytes=lambda n: self.progress.add(n, network=False)))
         manifest_files = {p: dict(r) for p, r in files.items()}
         for path, fp in new_fps.items():
             manifest_files[path]["fingerprint"] = fp
