@@ -112,14 +112,9 @@ class HubClient:
 
     # --- metadata
     def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
-        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
-        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx)
-        commit = info.sha
-        if not commit:
-            raise HubError("server_error", f"{self.endpoint} returned no commit for {repo_id}@{revision}",
-                           endpoint=self.endpoint, **ctx)
-        files = self._call(lambda: self._list_files(repo_id, repo_type, commit), ctx)
-        return RepoSnapshot(repo_id, repo_type, revision, commit, getattr(info, "gated", False) or False, files)
+        info, ctx = self._info(repo_id, repo_type, revision)
+        files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
+        return RepoSnapshot(repo_id, repo_type, revision, info.sha, getattr(info, "gated", False) or False, files)
 
     def overview(self, repo_id: str, repo_type: str, revision: str) -> "RepoOverview":
         """Repo facts for a picker: commit, gating, and the files if this token may list them.
@@ -127,23 +122,29 @@ class HubClient:
         A gated repo's info is public while its tree is not: the refusal is returned as
         `access_error` (a HubError with the same code a download would get) instead of raised.
         """
-        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
-        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx)
+        info, ctx = self._info(repo_id, repo_type, revision)
         gated = getattr(info, "gated", False) or False
+        private = bool(getattr(info, "private", False))
         try:
             files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
         except HubError as exc:
             if exc.code not in ("gated_no_token", "gated_no_access", "token_invalid", "repo_not_found"):
                 raise
-            return RepoOverview(repo_id, repo_type, revision, info.sha, gated,
-                                bool(getattr(info, "private", False)), [], exc)
-        return RepoOverview(repo_id, repo_type, revision, info.sha, gated, bool(getattr(info, "private", False)),
-                            files, None)
+            return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, [], exc)
+        return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, files, None)
 
     def latest_commit(self, repo_id: str, repo_type: str, revision: str) -> str:
         """The commit a branch points to now (for "update available")."""
+        return self._info(repo_id, repo_type, revision)[0].sha
+
+    def _info(self, repo_id: str, repo_type: str, revision: str):
+        """The Hub's repo info at a revision (with the commit it resolves to), and the error context."""
         ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
-        return self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx).sha
+        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx)
+        if not info.sha:
+            raise HubError("server_error", f"{self.endpoint} returned no commit for {repo_id}@{revision}",
+                           endpoint=self.endpoint, **ctx)
+        return info, ctx
 
     def _list_files(self, repo_id: str, repo_type: str, commit: str) -> list[RemoteFile]:
         files = []
