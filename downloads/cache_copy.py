@@ -17,9 +17,9 @@ from filelock import FileLock
 from downloads import fs_safety
 from downloads.cache_layout import RepoCache, check_repo_path
 from downloads.cache_sources import FoundFile, FoundSnapshot
+from downloads.hashing import HASH_READ_CHUNK, hash_file, new_hasher
 from downloads.storage import volume_usage
 from downloads.storage_scan import TREES_DIR, scan_repo
-from downloads.transfer import HASH_READ_CHUNK, hash_file, new_hasher
 from settings_app.models import Setting
 
 

@@ -20,7 +20,7 @@ from filelock import Timeout as LockTimeout
 
 from downloads.cache_layout import RepoCache
 from downloads.errors import HubError, JobCancelled, JobError
-from downloads.hashing import HASH_READ_CHUNK, StreamHasher, hash_file, new_hasher  # noqa: F401 - re-exported
+from downloads.hashing import StreamHasher, hash_file
 from downloads.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from downloads.progress import Progress, RateLimiter
 from downloads.retrying import Backoff, parse_retry_after, sleep_unless
