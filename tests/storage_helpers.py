@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.contrib.auth.models import Permission, User
 
-from downloads import runner, services
 from downloads.models import DownloadJob, ModelVariant
+from tests.jobs import run_download, start_job
 from tests.modelfiles import make_safetensors
 
 
@@ -25,18 +25,14 @@ def model_files(tag: str = "") -> dict[str, bytes]:
 
 def download(repo_id: str, **kw) -> DownloadJob:
     """The real download path, run in this process (as `download --wait` does)."""
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    done = runner.run_job(job.pk)
+    done = run_download(repo_id, **kw)
     assert done is not None and done.state == "succeeded", (done.error_code, done.error_message)
     return done
 
 
 def queue_download(repo_id: str, **kw) -> DownloadJob:
     """An active (queued) job that nobody runs: what a worker would be about to pick up."""
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    return job
+    return start_job(repo_id, **kw)
 
 
 def set_age(path: Path, hours: float) -> None:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from downloads import runner, services
 from downloads.models import JobState, ModelVariant, VariantStatus
+from tests.jobs import run_download as download
 from tests.modelfiles import make_gguf, make_safetensors
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +23,6 @@ def tiny_model_files():
     }
 
 
-def download(repo_id, **kw):
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    return runner.run_job(job.pk)
 
 
 def test_public_repo_downloads_into_hf_cache_layout(configured, hub, storage):

@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from downloads import runner, services
 from downloads.cache_layout import RepoCache
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
 from settings_app.models import Setting
 from tests import workers
+from tests.jobs import run_download as run
 from tests.modelfiles import make_gguf
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +21,6 @@ pytestmark = pytest.mark.django_db
 GOOD_TOKEN = "hf_GoodTokenForTests0001"
 
 
-def run(repo_id: str, **kw) -> DownloadJob:
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    return runner.run_job(job.pk)
 
 
 def set_token(token: str | None) -> None:

@@ -14,19 +14,15 @@ from downloads import runner, services
 from downloads.cache_layout import RepoCache
 from downloads.models import DownloadJob, JobEvent, JobState, ModelVariant, VariantStatus
 from tests import workers
+from tests.jobs import run_download as run
+from tests.jobs import start_job
 from tests.modelfiles import make_gguf, pseudo_random_bytes
 
 big_bytes = pseudo_random_bytes
 
 
-def start_job(repo_id: str, **kw) -> DownloadJob:
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    return job
 
 
-def run(repo_id: str, **kw) -> DownloadJob:
-    return runner.run_job(start_job(repo_id, **kw).pk)
 
 
 @pytest.mark.django_db

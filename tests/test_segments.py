@@ -13,7 +13,8 @@ from downloads.progress import RateLimiter
 from downloads.segments import plan, sidecar_path
 from settings_app.models import Setting
 from tests import workers
-from tests.test_resume_and_cancel import big_bytes
+from tests.jobs import start_job
+from tests.modelfiles import pseudo_random_bytes as big_bytes
 
 SIZE = 6_000_000
 
@@ -21,11 +22,6 @@ SIZE = 6_000_000
 @pytest.fixture
 def segmented(configured):
     Setting.objects.filter(pk=1).update(segments_per_file=4, segment_min_size=1_000_000)
-
-
-def start(repo_id: str) -> DownloadJob:
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, kind="files")
-    return services.enqueue(variant, origin="test", run_here=True)[0]
 
 
 def test_plan_tiles_the_file_after_a_done_prefix():
@@ -40,7 +36,7 @@ def test_plan_tiles_the_file_after_a_done_prefix():
 def test_large_file_downloads_over_several_connections(segmented, hub, storage):
     data = big_bytes(SIZE)
     repo = hub.add_repo("org/seg", {"weights.bin": data, "config.json": b"{}"})
-    job = runner.run_job(start("org/seg").pk)
+    job = runner.run_job(start_job("org/seg", kind="files").pk)
     assert job.state == JobState.SUCCEEDED, job.error_message
     gets = [r for r in hub.file_requests("weights.bin") if r.method == "GET"]
     assert len(gets) == 4
@@ -59,7 +55,7 @@ def test_dropped_segment_resumes_only_its_own_range(segmented, hub):
     data = big_bytes(SIZE)
     hub.add_repo("org/segdrop", {"weights.bin": data})
     hub.drop_after("weights.bin", 300_000, count=2)
-    job = runner.run_job(start("org/segdrop").pk)
+    job = runner.run_job(start_job("org/segdrop", kind="files").pk)
     assert job.state == JobState.SUCCEEDED, job.error_message
     gets = [r for r in hub.file_requests("weights.bin") if r.method == "GET"]
     assert len(gets) == 6
@@ -70,7 +66,7 @@ def test_dropped_segment_resumes_only_its_own_range(segmented, hub):
 def test_wrong_bytes_in_a_segment_fail_verification(segmented, hub, storage):
     hub.add_repo("org/segbad", {"weights.bin": big_bytes(SIZE)})
     hub.corrupt_next("weights.bin")
-    job = runner.run_job(start("org/segbad").pk)
+    job = runner.run_job(start_job("org/segbad", kind="files").pk)
     assert job.error_code == "verification_failed"
     assert not any((storage / "models--org--segbad" / "blobs").glob("*.incomplete*"))
 
@@ -81,7 +77,7 @@ def test_cancelled_segmented_download_resumes_every_segment(segmented, hub, stor
     repo = hub.add_repo("org/segcancel", {"weights.bin": data})
     partial = RepoCache(storage, "org/segcancel").partial_path(repo.files["weights.bin"].etag)
     hub.throttle(400_000)
-    job = start("org/segcancel")
+    job = start_job("org/segcancel", kind="files")
     t = threading.Thread(target=lambda: (runner.run_job(job.pk), connection.close()))
     t.start()
     workers.wait_for(lambda: DownloadJob.objects.get(pk=job.pk).bytes_done > 1_500_000, timeout=30,
@@ -94,7 +90,7 @@ def test_cancelled_segmented_download_resumes_every_segment(segmented, hub, stor
     assert sum(done.values()) > 0
     hub.throttle(None)
     hub.reset_log()
-    second = runner.run_job(start("org/segcancel").pk)
+    second = runner.run_job(start_job("org/segcancel", kind="files").pk)
     assert second.state == JobState.SUCCEEDED, second.error_message
     resumed = {r.range_start or 0 for r in hub.file_requests("weights.bin") if r.method == "GET"}
     assert resumed == {s + d for s, e, d in state["segments"] if s + d < e}

@@ -10,19 +10,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import NoReverseMatch, reverse
 
-from downloads import runner, services
 from downloads.models import DownloadJob, JobEvent, ModelVariant
 from settings_app.models import Setting
+from tests.jobs import run_download as run
 from tests.modelfiles import make_gguf
 
 CANARY = "hf_CanaryTokenMustNeverLeak42"
 pytestmark = pytest.mark.django_db
 
 
-def run(repo_id: str, **kw) -> DownloadJob:
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    return runner.run_job(job.pk)
 
 
 def exercise_download_paths(hub) -> list[str]:

@@ -11,15 +11,12 @@ from django.core.management.base import CommandError
 from downloads import runner, services, tasks
 from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
 from settings_app.models import Setting
+from tests.jobs import run_download as run
 from tests.modelfiles import make_gguf, make_safetensors, make_shard_index
 
 pytestmark = pytest.mark.django_db
 
 
-def run(repo_id: str, **kw) -> DownloadJob:
-    variant, _ = services.get_or_create_variant(repo_id=repo_id, **kw)
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
-    return runner.run_job(job.pk)
 
 
 def verify(variant: ModelVariant, *, full: bool = False) -> DownloadJob:
