@@ -21,10 +21,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture(autouse=True)
 def clean_hf_env(monkeypatch, tmp_path_factory):
+    """No test sees the developer's token, Hugging Face cache or home folder (cache scans look in
+    ~/.cache/huggingface/hub)."""
     for name in _HF_VARS:
         monkeypatch.delenv(name, raising=False)
-    hf_home = tmp_path_factory.mktemp("hf_home")
-    monkeypatch.setenv("HF_HOME", str(hf_home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
     yield
 
 

@@ -74,14 +74,5 @@ def staff_user(username: str, *codenames: str, staff: bool = True) -> User:
     return user
 
 
-def isolate_home(monkeypatch, tmp_path: Path) -> Path:
-    """The storage page and scan_cache read ~/.cache/huggingface/hub: never the developer's real one."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    return home
-
-
 def variant(pk: int) -> ModelVariant:
     return ModelVariant.objects.get(pk=pk)

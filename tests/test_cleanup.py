@@ -18,7 +18,6 @@ from downloads.storage_cleanup import cleanup_storage
 from downloads.storage_delete import delete_variant_files, plan_delete
 from tests.storage_helpers import (
     download,
-    isolate_home,
     model_files,
     queue_download,
     set_age,
@@ -29,11 +28,6 @@ from tests.storage_helpers import (
 
 pytestmark = pytest.mark.django_db
 FOLDER = "models--org--tiny"
-
-
-@pytest.fixture(autouse=True)
-def home(monkeypatch, tmp_path):
-    return isolate_home(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -11,15 +11,10 @@ from huggingface_hub import hf_hub_download, scan_cache_dir, snapshot_download
 
 from downloads import cache_import, cache_sources
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
-from tests.storage_helpers import blob_of, flip_byte, isolate_home, model_files, staff_user
+from tests.storage_helpers import blob_of, flip_byte, model_files, staff_user
 
 pytestmark = pytest.mark.django_db
 FOLDER = "models--org--tiny"
-
-
-@pytest.fixture(autouse=True)
-def home(monkeypatch, tmp_path):
-    return isolate_home(monkeypatch, tmp_path)
 
 
 @pytest.fixture

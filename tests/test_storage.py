@@ -9,7 +9,6 @@ from downloads.storage import storage_overview
 from settings_app.sizes import format_size
 from tests.storage_helpers import (
     download,
-    isolate_home,
     model_files,
     queue_download,
     staff_user,
@@ -19,11 +18,6 @@ from tests.storage_helpers import (
 
 pytestmark = pytest.mark.django_db
 FOLDER = "models--org--tiny"
-
-
-@pytest.fixture(autouse=True)
-def home(monkeypatch, tmp_path):
-    return isolate_home(monkeypatch, tmp_path)
 
 
 @pytest.fixture
