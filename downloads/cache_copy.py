@@ -12,9 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock
-
-from downloads import fs_safety
+from downloads import blob_locks, fs_safety
 from downloads.cache_layout import RepoCache, check_repo_path
 from downloads.cache_sources import FoundFile, FoundSnapshot
 from downloads.hashing import HASH_READ_CHUNK, hash_file, new_hasher
@@ -73,7 +71,7 @@ def remove_source(found: FoundSnapshot) -> int:
     others = {name for commit, s in repo.snapshots.items() if commit != found.commit for name in s.blob_names}
     source = RepoCache(root, found.repo_id, found.repo_type)
     for name in sorted(snap.blob_names - others):
-        with fs_safety.blob_lock(source.lock_path(name)) as free:
+        with blob_locks.try_hold(source.lock_path(name)) as free:
             if free:
                 freed += fs_safety.unlink(source.blob_path(name), root)
                 fs_safety.unlink(source.lock_path(name), root)
@@ -100,7 +98,7 @@ def _copy_file(src: Path, item: FoundFile, dest: RepoCache, commit: str, same_vo
     if not src.exists():
         return "missing in the source (dangling link)"
     blob = dest.blob_path(etag)
-    with FileLock(str(dest.lock_path(etag))):  # the same lock downloads take: one writer per blob
+    with blob_locks.hold(dest.lock_path(etag)):  # the same lock downloads take: one writer per blob
         if blob.exists():
             outcome.blobs_reused += 1
         else:

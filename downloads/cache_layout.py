@@ -107,14 +107,22 @@ class RepoCache:
     def link(self, commit: str, repo_path: str, etag: str) -> Path:
         """Point snapshots/<commit>/<path> at the blob with a relative symlink (atomic replace)."""
         target = self.snapshot_file(commit, repo_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        relative = os.path.relpath(self.blob_path(etag), target.parent)
-        if target.is_symlink() and os.readlink(target) == relative:
-            return target
+        # From snapshots/<commit>/<dirs of path>/ up to the repo folder, then into blobs/ (as hf does).
+        relative = "../" * (repo_path.count("/") + 2) + f"blobs/{etag}"
+        try:
+            if os.readlink(target) == relative:
+                return target
+        except OSError:  # no link there yet (or not a link: replaced below)
+            pass
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp-link")
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()
-        os.symlink(relative, tmp)
+        try:
+            os.symlink(relative, tmp)
+        except FileNotFoundError:  # first file of this folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(relative, tmp)
+        except FileExistsError:  # left by a crash of this pid's predecessor
+            os.unlink(tmp)
+            os.symlink(relative, tmp)
         os.replace(tmp, target)
         return target
 

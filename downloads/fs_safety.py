@@ -2,17 +2,12 @@
 
 Every delete in storage_cleanup, storage_delete and cache_copy goes through here: the parent folder
 must resolve inside the root (so a symlinked `blobs/` cannot redirect a delete elsewhere), links are
-removed as links, and a blob is only removed while holding its lock, the same `.locks/.../<etag>.lock`
-that ModelHub's transfers and huggingface_hub take while writing it.
+removed as links. (Callers remove a blob only while holding its lock: `blob_locks.try_hold`.)
 """
 
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import FileLock, Timeout
 
 from downloads.storage_scan import within
 
@@ -69,23 +64,3 @@ def remove_empty_tree(top: Path, root: Path) -> list[Path]:
         except OSError:
             pass
     return removed
-
-
-@contextmanager
-def blob_lock(lock_path: Path) -> Iterator[bool]:
-    """Try the blob's lock without waiting: yields False when someone is writing that blob right now.
-
-    After the blob is deleted its lock file has no purpose, so the caller may remove it while holding
-    the lock (filelock notices an unlinked lock file and retries, so a waiting peer stays safe).
-    """
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()

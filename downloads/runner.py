@@ -41,8 +41,6 @@ from settings_app.redaction import redact
 from settings_app.tokens import resolve_token
 
 if TYPE_CHECKING:
-    import requests
-
     from downloads.transfer import FileOutcome
 
 log = logging.getLogger(__name__)
@@ -176,11 +174,13 @@ class JobRun:
     def _fetch_all(self, commit: str, revision: str, files: list[RemoteFile], to_fetch: list[RemoteFile],
                    *, force: bool) -> tuple[list["FileOutcome"], list[FileCheck]]:
         """Download `to_fetch` in parallel; files of a repair that aren't re-fetched get a fast check."""
-        from downloads.transfer import Fetcher  # requests & co.: only jobs that download need them
+        # requests & co.: only jobs that download need them
+        from downloads.http_session import TransferSession
+        from downloads.transfer import Fetcher
 
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
-            revision=revision, commit=commit, session=_session(self.setting.max_parallel_files),
+            revision=revision, commit=commit, session=TransferSession(self.setting.max_parallel_files),
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
             segments=self.setting.segments_per_file, segment_min_size=self.setting.segment_min_size,
@@ -394,18 +394,6 @@ class JobRun:
 def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | None) -> tuple[FileCheck, dict | None]:
     record = record or {**f.as_manifest()}
     return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
-
-
-def _session(pool: int) -> "requests.Session":
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool * 2), max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.trust_env = True  # honour HTTPS_PROXY / NO_PROXY like other HF tools
-    return session
 
 
 def _backoff() -> Backoff:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from downloads import fs_safety
+from downloads import blob_locks, fs_safety
 from downloads.cache_layout import PARTIAL_SUFFIX, RepoCache
 from downloads.storage import Claims, active_jobs_by_repo, storage_dir
 from downloads.storage_scan import RepoEntry, scan_cache, scan_repo
@@ -144,7 +144,7 @@ def _remove(root: Path, repo: RepoEntry, item: CleanupItem, report: CleanupRepor
     if item.kind == "dangling_link":
         return _guarded(report, item, lambda: fs_safety.unlink(item.path, root) >= 0)
     lock_path = RepoCache(root, repo.repo_id, repo.repo_type).lock_path(_etag_of(item.path))
-    with fs_safety.blob_lock(lock_path) as free:
+    with blob_locks.try_hold(lock_path) as free:
         if not free:
             report.skipped.append(CleanupItem(item.kind, item.path, item.repo, item.size, "being written right now"))
             return False
@@ -155,7 +155,7 @@ def _remove(root: Path, repo: RepoEntry, item: CleanupItem, report: CleanupRepor
 
 
 def _remove_lock(root: Path, item: CleanupItem, report: CleanupReport) -> bool:
-    with fs_safety.blob_lock(item.path) as free:
+    with blob_locks.try_hold(item.path) as free:
         if not free:
             report.skipped.append(CleanupItem(item.kind, item.path, item.repo, 0, "held by a running download"))
             return False

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from downloads import fs_safety, state
+from downloads import blob_locks, fs_safety, state
 from downloads.cache_layout import RepoCache, repo_folder_name
 from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
 from downloads.storage import storage_dir, variant_home
@@ -107,7 +107,7 @@ def delete_variant_files(variant: ModelVariant, *, by=None) -> VariantPlan:
     cache = RepoCache(root, variant.repo_id, variant.repo_type)
     for removal in blobs:
         lock_path = cache.lock_path(removal.path.name)
-        with fs_safety.blob_lock(lock_path) as free:
+        with blob_locks.try_hold(lock_path) as free:
             if not free:
                 done.kept.append(f"blob {removal.path.name}: being written by a download right now")
                 continue

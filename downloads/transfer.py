@@ -15,9 +15,8 @@ from urllib.parse import urljoin
 
 import requests
 import urllib3
-from filelock import FileLock
-from filelock import Timeout as LockTimeout
 
+from downloads import blob_locks
 from downloads.cache_layout import RepoCache
 from downloads.errors import HubError, JobCancelled, JobError
 from downloads.hashing import StreamHasher, hash_file
@@ -73,25 +72,19 @@ class Fetcher:
     segments: int = 1                 # connections per large file (1: one stream)
     segment_min_size: int = 256 * 1000**2
     on_event: Callable[[str, str], None] = lambda kind, message: None
+    _dirs_ready: bool = field(default=False, init=False, repr=False)
 
     def fetch(self, remote: RemoteFile, *, force: bool = False, trusted_fingerprint: dict | None = None) -> FileOutcome:
-        self.cache.ensure_dirs()
-        lock = FileLock(str(self.cache.lock_path(remote.etag)))
-        while True:  # two jobs sharing a blob: the second waits, then finds it in place
-            try:
-                lock.acquire(timeout=0.5)
-                break
-            except LockTimeout:
-                if self.cancel.is_set():
-                    raise JobCancelled() from None
-        try:
+        if not self._dirs_ready:  # once per job, not six mkdir calls per file (two threads may both do it)
+            self.cache.ensure_dirs()
+            self._dirs_ready = True
+        # Two jobs sharing a blob: the second waits here, then finds it in place.
+        with blob_locks.hold(self.cache.lock_path(remote.etag), cancel=self.cancel):
             if not force:
                 present = self._present(remote, trusted_fingerprint)
                 if present:
                     return present
             return self._download(remote)
-        finally:
-            lock.release()
 
     # --- already on disk?
     def _present(self, remote: RemoteFile, fingerprint: dict | None) -> FileOutcome | None:

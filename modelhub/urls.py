@@ -4,6 +4,10 @@ from django.views.generic import RedirectView
 
 from modelhub.health import healthz
 
+# INSTALLED_APPS has SimpleAdminConfig: the admin modules are loaded here, with the URLs (by the web
+# process, `check` and anything that reverses a URL), not by every management command's start-up.
+admin.autodiscover()
+
 admin.site.site_header = "ModelHub"
 admin.site.site_title = "ModelHub"
 admin.site.index_title = "Models, downloads and storage"
