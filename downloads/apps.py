@@ -1,3 +1,5 @@
+import gc
+
 from django.apps import AppConfig
 
 
@@ -10,6 +12,10 @@ class DownloadsConfig(AppConfig):
         from django_q.signals import post_spawn
 
         post_spawn.connect(_worker_spawned, dispatch_uid="modelhub-worker-spawned")
+        # Start-up is over (this app is the last one in INSTALLED_APPS). What it built lives for good:
+        # freeze it, so the collector skips it from now on, and resume the GC manage.py paused.
+        gc.freeze()
+        gc.enable()
 
 
 def _worker_spawned(sender, proc_name=None, **kwargs) -> None:
