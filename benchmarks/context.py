@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,14 +39,18 @@ class Ctx:
         return self.h.run([tool("hf"), "cache", "verify", repo.repo_id, "--cache-dir", str(self.hf_cache)],
                           env=self._hf_env()).ok()
 
-    def curl(self, repo: Repo, *, parallel: int = 8, to_null: bool = False) -> Result:
+    def curl(self, repo: Repo, *, parallel: int = 8, to_null: bool = False, durable: bool = False) -> Result:
         """One curl process: the file, or every file with --parallel; no hashing, no metadata calls.
-        `to_null`: to /dev/null, i.e. the network alone (single-file repos)."""
+        `to_null`: to /dev/null, i.e. the network alone (single-file repos). `durable`: then
+        `sync FILE` (fsync), the guarantee ModelHub gives before it publishes a blob."""
         clear_dir(self.curl_dir)
         if len(repo.files) == 1:
             (path,) = repo.files
             out = "/dev/null" if to_null else str(self.curl_dir / "out.bin")
-            return self.h.run(["curl", "-s", "-f", "-o", out, repo.url(self.hub.url, path)]).ok()
+            cmd = ["curl", "-s", "-f", "-o", out, repo.url(self.hub.url, path)]
+            if durable:
+                cmd = ["sh", "-c", f'{shlex.join(cmd)} && sync "$0"', out]
+            return self.h.run(cmd).ok()
         config = self.h.path("curl.conf")
         config.write_text("".join(f'url = "{repo.url(self.hub.url, p)}"\noutput = "{self.curl_dir / p}"\n'
                                   for p in sorted(repo.files)))
