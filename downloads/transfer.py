@@ -75,16 +75,20 @@ class Fetcher:
     _dirs_ready: bool = field(default=False, init=False, repr=False)
 
     def fetch(self, remote: RemoteFile, *, force: bool = False, trusted_fingerprint: dict | None = None) -> FileOutcome:
-        if not self._dirs_ready:  # once per job, not six mkdir calls per file (two threads may both do it)
-            self.cache.ensure_dirs()
-            self._dirs_ready = True
-        # Two jobs sharing a blob: the second waits here, then finds it in place.
-        with blob_locks.hold(self.cache.lock_path(remote.etag), cancel=self.cancel):
-            if not force:
-                present = self._present(remote, trusted_fingerprint)
-                if present:
-                    return present
-            return self._download(remote)
+        lock_path = self.cache.lock_path(remote.etag)
+        try:
+            if not self._dirs_ready:  # once per job, not six mkdir calls per file (two threads may both do it)
+                self.cache.ensure_dirs()
+                self._dirs_ready = True
+            # Two jobs sharing a blob: the second waits here, then finds it in place.
+            with blob_locks.hold(lock_path, cancel=self.cancel):
+                if not force:
+                    present = self._present(remote, trusted_fingerprint)
+                    if present:
+                        return present
+                return self._download(remote)
+        except OSError as exc:  # the cache folders or the lock file (the transfer maps its own errors)
+            raise _storage_error(exc, lock_path, self.cache) from None
 
     # --- already on disk?
     def _present(self, remote: RemoteFile, fingerprint: dict | None) -> FileOutcome | None:

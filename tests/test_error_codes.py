@@ -245,6 +245,17 @@ def test_unusable_storage_folder_is_storage_error(configured, hub, tmp_path):
     assert "a-file" in job.guidance and "writable" in job.guidance
 
 
+def test_unusable_lock_folder_is_storage_error(configured, hub, storage):
+    """The blob locks live in <storage>/.locks: a file in its place fails the job as storage_error,
+    naming the path, not as a crash."""
+    hub.add_repo("org/tiny", {"model.gguf": make_gguf()})
+    storage.mkdir(parents=True, exist_ok=True)
+    (storage / ".locks").write_text("not a folder")
+    job = run("org/tiny")
+    assert job.error_code == "storage_error", job.error_message
+    assert ".locks" in job.error_message
+
+
 def test_configure_check_token_reports_user_and_role_or_why_not(configured, hub, capsys):
     hub.add_token(GOOD_TOKEN, user="carol", role="write")
     set_token(GOOD_TOKEN)
