@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
@@ -76,19 +77,20 @@ class Fetcher:
 
     def fetch(self, remote: RemoteFile, *, force: bool = False, trusted_fingerprint: dict | None = None) -> FileOutcome:
         lock_path = self.cache.lock_path(remote.etag)
-        try:
-            if not self._dirs_ready:  # once per job, not six mkdir calls per file (two threads may both do it)
-                self.cache.ensure_dirs()
-                self._dirs_ready = True
-            # Two jobs sharing a blob: the second waits here, then finds it in place.
-            with blob_locks.hold(lock_path, cancel=self.cancel):
-                if not force:
-                    present = self._present(remote, trusted_fingerprint)
-                    if present:
-                        return present
-                return self._download(remote)
-        except OSError as exc:  # the cache folders or the lock file (the transfer maps its own errors)
-            raise _storage_error(exc, lock_path, self.cache) from None
+        with ExitStack() as held:
+            try:
+                if not self._dirs_ready:  # once per job, not six mkdir calls per file (two threads may do it)
+                    self.cache.ensure_dirs()
+                    self._dirs_ready = True
+                # Two jobs sharing a blob: the second waits here, then finds it in place.
+                held.enter_context(blob_locks.hold(lock_path, cancel=self.cancel))
+            except OSError as exc:  # the cache folders or the lock file cannot be created
+                raise _storage_error(exc, lock_path, self.cache) from None
+            if not force:
+                present = self._present(remote, trusted_fingerprint)
+                if present:
+                    return present
+            return self._download(remote)
 
     # --- already on disk?
     def _present(self, remote: RemoteFile, fingerprint: dict | None) -> FileOutcome | None:
