@@ -7,7 +7,6 @@ import pytest
 
 from downloads.http_session import TransferSession
 from downloads.models import JobState
-from settings_app.models import Setting
 from tests.jobs import run_download
 from tests.modelfiles import make_gguf
 
@@ -42,9 +41,8 @@ def test_a_netrc_entry_for_the_hub_does_not_replace_the_token(configured, hub):
     netrc.chmod(0o600)
     hub.add_token(TOKEN, user="alice", can_access=["org/gated"])
     hub.add_repo("org/gated", {"model.gguf": make_gguf()}, gated="manual")
-    setting = Setting.load()
-    setting.set_hf_token(TOKEN)
-    setting.save()
+    configured.set_hf_token(TOKEN)
+    configured.save()
 
     job = run_download("org/gated")
 
