@@ -25,7 +25,7 @@ from benchmarks import bench_admin, bench_resilience, bench_transfer, bench_veri
 from benchmarks.context import Ctx  # noqa: E402
 from benchmarks.data import big_repo, describe_size, small_files_repo  # noqa: E402
 from benchmarks.fixtures import HubServer, ModelHub  # noqa: E402
-from benchmarks.harness import MB, PY, REPO_ROOT, BenchError, Harness, MiB  # noqa: E402
+from benchmarks.harness import MB, REPO_ROOT, BenchError, Harness, MiB  # noqa: E402
 from benchmarks.report import Row, contention, cpu_pressure, machine, render, render_machine  # noqa: E402
 from settings_app.sizes import parse_size  # noqa: E402
 
@@ -81,8 +81,7 @@ def _run(h: Harness, *, size: int, runs: int, small: int, quick: bool, json_path
     psi_before = cpu_pressure()  # before the benchmark adds its own load
     # ModelHub as scripts/bootstrap.sh leaves it: byte-compiled. Without this, an edit since the last
     # bootstrap (and PYTHONDONTWRITEBYTECODE) would add the compile time to every command measured.
-    subprocess.run([PY, "-m", "compileall", "-q", "-j", "0", "modelhub", "downloads", "settings_app"],
-                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(REPO_ROOT / "scripts" / "compile.sh")], check=True)
     info = machine(h.root)
     print("ModelHub benchmark\n" + render_machine(info), flush=True)
     part = size // 4 // MiB * MiB

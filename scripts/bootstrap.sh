@@ -38,7 +38,4 @@ PY
     2> >(grep -v "^WARNING: Location" >&2)
   touch "$stamp"
 fi
-# Byte-compile the project as pip does for packages: with PYTHONDONTWRITEBYTECODE set (common in
-# containers) every command would otherwise recompile ~8,000 lines at start-up (~0.15 s).
-# Up-to-date files are skipped, so this costs nothing on the next run.
-.venv/bin/python -m compileall -q -j 0 modelhub downloads settings_app >/dev/null
+scripts/compile.sh
