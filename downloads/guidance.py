@@ -108,8 +108,34 @@ def guidance_for(code: str, *, endpoint: str = "", repo_id: str = "", repo_type:
             )
         case "unsafe_path":
             return (
-                f"The Hub listed a file path that would escape the storage folder ({_fmt_files(ctx.get('files'))}). "
+                f"{endpoint or 'The Hub'} sent a file path, blob id or commit that would name a place outside "
+                f"the storage folder ({_fmt_files(ctx.get('files')) or ctx.get('value', 'see the message')}). "
                 "Nothing was written. Do not use this repository or endpoint; report it to its owner."
+            )
+        case "protocol_error":
+            return (
+                f"{endpoint or 'The server'} answered in a way the Hub protocol does not allow "
+                f"({ctx.get('detail', 'see the message')}). Nothing was installed from it. If this endpoint is a "
+                f"mirror or proxy, check it is up to date and Hub-compatible, or switch the endpoint in Settings "
+                f"({settings_page})."
+            )
+        case "name_too_long":
+            return (
+                f"{_fmt_files(ctx.get('files')) or 'A file'} has a name longer than the file system holding "
+                f"{ctx.get('storage_dir', 'the storage folder')} allows ({ctx.get('limit', 255)} bytes per name). "
+                "Exclude that file in the variant's exclude globs, or move the storage folder to a file system "
+                "with longer names."
+            )
+        case "path_conflict":
+            return (
+                f"{repo_id} lists {_fmt_files(ctx.get('files'))} both as a file and as a folder, which no file "
+                "system can hold at once. Exclude one of them in the variant's exclude globs, or pin a revision "
+                "without the clash."
+            )
+        case "redirect_loop":
+            return (
+                f"{endpoint or 'The server'} kept redirecting ({ctx.get('detail', 'too many redirects')}). A proxy "
+                "or mirror is misconfigured; check the endpoint in Settings and any HTTPS_PROXY, then Retry."
             )
         case "cancelled":
             return "Cancelled. Partial files were kept; Download or Retry resumes where it stopped."
