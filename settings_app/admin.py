@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from settings_app.forms import SettingForm
 from settings_app.models import Setting
-from settings_app.services import check_token
+from settings_app.services import check_token, endpoint_change_message
 from settings_app.tokens import resolve_token
 
 TOKEN_FIELDS = ["hf_token", "clear_token"]
+CONFIRM_PERMISSION = "settings_app.confirm_token_endpoint"
 
 
 @admin.register(Setting)
@@ -21,14 +22,21 @@ class SettingAdmin(admin.ModelAdmin):
     readonly_fields = ("token_in_effect", "updated_at")
 
     def get_fieldsets(self, request, obj=None):
-        token = ["token_in_effect", *(TOKEN_FIELDS if self.has_change_permission(request, obj) else [])]
+        token = ["token_in_effect"]
+        if self.has_change_permission(request, obj):
+            token += TOKEN_FIELDS
+            if _may_confirm(request, obj):
+                token.append("confirm_token_endpoint")
         return [
             ("Hub", {"fields": ["hub_endpoint"],
-                     "description": "Where models are downloaded from: the Hugging Face Hub or a compatible mirror."}),
+                     "description": "Where models are downloaded from: the Hugging Face Hub or a compatible "
+                                    "mirror. A token saved below is not sent to a new endpoint until it is "
+                                    "confirmed for it or entered again."}),
             ("HF token", {"fields": token,
                           "description": "Needed for gated and private repositories. The token is write-only: "
                                          "it is never shown again, only where it comes from and its last 4 "
-                                         "characters. Save, then use 'Test token' to check it with the Hub."}),
+                                         "characters. It is only sent to the Hub endpoint it was entered for. "
+                                         "Save, then use 'Test token' to check it with the Hub."}),
             ("Storage", {"fields": ["storage_dir", "min_free_space"],
                          "description": "Models land here in the standard Hugging Face cache layout, so "
                                         "transformers, llama.cpp and huggingface-cli find them."}),
@@ -39,6 +47,25 @@ class SettingAdmin(admin.ModelAdmin):
                               "description": "Installed models are re-checked periodically; completeness rules "
                                              "decide which files make a model usable, per kind."}),
         ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.may_confirm_token_endpoint = _may_confirm(request, obj)  # a fresh class per request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Who pointed the token's endpoint where is an audit question: record it by name (the admin's
+        # own entry only says "Changed Hub endpoint"), with endpoints only, never the token.
+        confirmed = bool(form.cleaned_data.get("confirm_token_endpoint") and obj.hf_token_encrypted
+                         and not form.cleaned_data.get("hf_token"))
+        if form.endpoint_before != obj.effective_hub_endpoint:
+            message = endpoint_change_message(form.endpoint_before, obj)
+            self.log_change(request, obj, message + (" Confirmed by this change." if confirmed else ""))
+            unsent = bool(obj.hf_token_encrypted) and not obj.token_endpoint_confirmed
+            self.message_user(request, message, messages.WARNING if unsent else messages.INFO)
+        elif confirmed:
+            self.log_change(request, obj, f"Confirmed the saved HF token for {obj.effective_hub_endpoint}.")
 
     @admin.display(description="Token in effect")
     def token_in_effect(self, obj):
@@ -72,6 +99,11 @@ class SettingAdmin(admin.ModelAdmin):
 
     def test_token_view(self, request):
         return _test_token(request, self)
+
+
+def _may_confirm(request, obj) -> bool:
+    """Only with a saved token to confirm, and the permission to send it somewhere new."""
+    return bool(obj is not None and obj.hf_token_encrypted and request.user.has_perm(CONFIRM_PERMISSION))
 
 
 @require_POST

@@ -58,12 +58,27 @@ class SettingForm(forms.ModelForm):
     )
     clear_token = forms.BooleanField(required=False, label="Clear the saved token",
                                      help_text="Falls back to HF_TOKEN or the Hugging Face token file, if any.")
+    confirm_token_endpoint = forms.BooleanField(
+        required=False, label="Use the saved token with the new endpoint",
+        help_text="The saved token is only sent to the endpoint it was entered for. Tick this only if you "
+                  "trust the endpoint above with it: every request to it will carry the token.",
+    )
+    # Set by SettingAdmin.get_form from the user's permission; without it the field does not exist,
+    # so a crafted POST cannot confirm either.
+    may_confirm_token_endpoint = False
 
     class Meta:
         model = Setting
         fields = ["hub_endpoint", "storage_dir", "max_concurrent_downloads", "max_parallel_files", "segments_per_file",
                   "segment_min_size", "min_free_space", "bandwidth_limit", "reverify_interval_hours",
                   "completeness_rules"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The endpoint before this submit, for the admin log and the warning after an endpoint change.
+        self.endpoint_before = self.instance.effective_hub_endpoint
+        if not self.may_confirm_token_endpoint:
+            self.fields.pop("confirm_token_endpoint")
 
     def clean_hub_endpoint(self):
         value = (self.cleaned_data.get("hub_endpoint") or "").strip()
@@ -96,10 +111,13 @@ class SettingForm(forms.ModelForm):
 
     def save(self, commit=True):
         setting = super().save(commit=False)
+        # After super().save: a token entered now is bound to the endpoint saved with it.
         if self.cleaned_data.get("hf_token"):
             setting.set_hf_token(self.cleaned_data["hf_token"])
         elif self.cleaned_data.get("clear_token"):
             setting.clear_hf_token()
+        elif self.cleaned_data.get("confirm_token_endpoint"):
+            setting.confirm_token_endpoint()
         if commit:
             setting.save()
         return setting

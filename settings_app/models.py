@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from settings_app import token_crypto
+from settings_app.endpoints import endpoint_origin, same_origin
 from settings_app.sizes import parse_size
 
 
@@ -17,6 +18,9 @@ class Setting(models.Model):
     )
     hf_token_encrypted = models.TextField(blank=True, editable=False)
     hf_token_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    # The origin the saved token was entered (or confirmed) for: the token is sent nowhere else, so
+    # changing the endpoint cannot be used to read it (see settings_app.endpoints).
+    hf_token_endpoint = models.CharField(max_length=300, blank=True, editable=False)
     storage_dir = models.CharField(
         max_length=1024, blank=True, help_text="Where models land (HF cache layout). Blank: MODELHUB_STORAGE_DIR."
     )
@@ -55,6 +59,9 @@ class Setting(models.Model):
     class Meta:
         verbose_name = "Settings"
         verbose_name_plural = "Settings"
+        # Editing Settings is not enough to send the saved token to a new endpoint: that needs this
+        # permission (superusers have it), or entering the token again.
+        permissions = [("confirm_token_endpoint", "Can send the saved HF token to a new Hub endpoint")]
 
     def __str__(self) -> str:
         return "Settings"
@@ -89,13 +96,28 @@ class Setting(models.Model):
 
     # --- token (write-only: set/clear here, read through settings_app.tokens)
     def set_hf_token(self, token: str) -> None:
+        """Save a token for the endpoint in effect now: set a new endpoint first when changing both."""
         token = token.strip()
         self.hf_token_encrypted = token_crypto.encrypt(token)
         self.hf_token_last4 = token[-4:]
+        self.hf_token_endpoint = endpoint_origin(self.effective_hub_endpoint)
 
     def clear_hf_token(self) -> None:
         self.hf_token_encrypted = ""
         self.hf_token_last4 = ""
+        self.hf_token_endpoint = ""
+
+    def confirm_token_endpoint(self) -> bool:
+        """Use the saved token with the endpoint in effect now. False when there is no saved token."""
+        if not self.hf_token_encrypted:
+            return False
+        self.hf_token_endpoint = endpoint_origin(self.effective_hub_endpoint)
+        return True
+
+    @property
+    def token_endpoint_confirmed(self) -> bool:
+        """The saved token may go to the endpoint in effect (also after MODELHUB_HUB_ENDPOINT changed)."""
+        return same_origin(self.hf_token_endpoint, self.effective_hub_endpoint)
 
     def saved_hf_token(self) -> str | None:
         if not self.hf_token_encrypted:

@@ -66,6 +66,19 @@ def clean_completeness_rules(value) -> dict:
     return {kind.strip().lower(): alternatives for kind, alternatives in value.items()}
 
 
+def endpoint_change_message(old_endpoint: str, setting: Setting) -> str:
+    """One plain sentence for the admin log, the Settings page and `configure`: the endpoints and
+    what happens to the saved token. Never the token itself."""
+    new_endpoint = setting.effective_hub_endpoint
+    message = f"Hub endpoint changed from {old_endpoint} to {new_endpoint}."
+    if not setting.hf_token_encrypted:
+        return message
+    if setting.token_endpoint_confirmed:
+        return f"{message} The saved HF token is used with it."
+    return (f"{message} The saved HF token is not sent to {new_endpoint} until the new endpoint is "
+            f"confirmed or the token is entered again.")
+
+
 def describe(setting: Setting | None = None) -> dict:
     setting = setting or Setting.load()
     token = resolve_token(setting)
@@ -91,7 +104,7 @@ def check_token(setting: Setting | None = None) -> dict:
 
     setting = setting or Setting.load()
     token = resolve_token(setting)
-    if token.source == "settings-unreadable":
+    if token.problem:  # unreadable, or saved for another endpoint: nothing is sent
         return {"ok": False, "source": token.source, "message": token.problem}
     if not token.value:
         return {"ok": False, "source": "none", "message": "No token is configured (public repos only)."}

@@ -34,6 +34,9 @@ class Command(BaseCommand):
         token = parser.add_mutually_exclusive_group()
         token.add_argument("--hf-token-stdin", action="store_true", help="read the HF token from standard input")
         token.add_argument("--clear-hf-token", action="store_true")
+        token.add_argument("--confirm-token-endpoint", action="store_true",
+                           help="use the saved token with the Hub endpoint in effect now (after an endpoint "
+                                "change the saved token is not sent until confirmed or entered again)")
         parser.add_argument("--reencrypt-token", action="store_true",
                             help="re-encrypt the saved token with the first MODELHUB_TOKEN_KEY (key rotation)")
         parser.add_argument("--check-token", action="store_true", help="ask the Hub who the token belongs to")
@@ -41,6 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         setting = Setting.load()
+        endpoint_before = setting.effective_hub_endpoint
         try:
             self._apply(setting, o)
         except (ValueError, TokenDecryptError) as exc:
@@ -49,6 +53,10 @@ class Command(BaseCommand):
         out = settings_services.describe(setting)
         out.setdefault("segments_per_file", setting.segments_per_file)
         out.setdefault("segment_min_size", setting.segment_min_size)
+        if endpoint_before != setting.effective_hub_endpoint:
+            out["endpoint_change"] = settings_services.endpoint_change_message(endpoint_before, setting)
+        elif o["confirm_token_endpoint"]:
+            out["endpoint_change"] = f"Confirmed the saved HF token for {setting.effective_hub_endpoint}."
         status = 0
         if o["check_token"]:
             out["token_check"] = settings_services.check_token(setting)
@@ -97,5 +105,8 @@ class Command(BaseCommand):
             setting.set_hf_token(token)
         if o["clear_hf_token"]:
             setting.clear_hf_token()
+        # After the endpoint above: a confirmation is for the endpoint this same command sets.
+        if o["confirm_token_endpoint"] and not setting.confirm_token_endpoint():
+            raise ValueError("--confirm-token-endpoint: there is no token saved in Settings to confirm")
         if o["reencrypt_token"] and setting.hf_token_encrypted:
             setting.hf_token_encrypted = reencrypt(setting.hf_token_encrypted)
