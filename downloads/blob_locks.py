@@ -44,7 +44,7 @@ def try_hold(lock_path: Path) -> Iterator[bool]:
 def _acquire(lock_path: Path, *, cancel: threading.Event | None, wait: bool) -> int | None:
     while True:
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         except FileNotFoundError:  # the .locks folder is gone (storage cleaned up): recreate it
             lock_path.parent.mkdir(parents=True, exist_ok=True)
             continue

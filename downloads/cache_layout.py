@@ -13,7 +13,8 @@ unverified bytes, and a crash at any point leaves either a resumable partial or 
 
 import os
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from downloads.errors import JobError
@@ -54,11 +55,30 @@ def is_commit(revision: str) -> bool:
     return bool(COMMIT_RE.match(revision))
 
 
+def plain_name(value: str, what: str) -> str:
+    """`value` if it is one file name (a blob id, a commit): never a path, so it cannot climb out of
+    its folder. downloads.hub_answers checks the exact shapes first; this is the backstop for every
+    path built here, whoever passes the value."""
+    if not value or value in (".", "..") or "/" in value or "\\" in value or "\x00" in value:
+        raise JobError("unsafe_path", f"Refusing {what} {value!r}: it is not a plain file name", value=repr(value))
+    return value
+
+
+def within(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """True when `path` (resolved, symlinks followed) lies inside `root` (resolved)."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 @dataclass(frozen=True)
 class RepoCache:
     storage_dir: Path
     repo_id: str
     repo_type: str = "model"
+    # Folders already checked to resolve inside storage during this object's life (a job's), so the
+    # per-file cost of the check is one set lookup.
+    _checked: set = field(default_factory=set, compare=False, hash=False, repr=False)
 
     @property
     def folder(self) -> str:
@@ -77,16 +97,26 @@ class RepoCache:
         return self.storage_dir / ".locks" / self.folder
 
     def blob_path(self, etag: str) -> Path:
-        return self.blobs_dir / etag
+        return self.blobs_dir / plain_name(etag, "blob id")
 
     def partial_path(self, etag: str) -> Path:
-        return self.blobs_dir / f"{etag}{PARTIAL_SUFFIX}"
+        return self.blobs_dir / f"{plain_name(etag, 'blob id')}{PARTIAL_SUFFIX}"
 
     def lock_path(self, etag: str) -> Path:
-        return self.lock_dir / f"{etag}.lock"
+        return self.lock_dir / f"{plain_name(etag, 'blob id')}.lock"
 
     def snapshot_dir(self, commit: str) -> Path:
-        return self.root / "snapshots" / commit
+        return self.root / "snapshots" / plain_name(commit, "commit")
+
+    def check_inside(self, folder: Path) -> None:
+        """Refuse to write into `folder` when a symlink on the way leads out of the storage folder."""
+        if folder in self._checked:
+            return
+        if not within(folder, self.storage_dir):
+            raise JobError("unsafe_path", f"Refusing to write into {folder}: it resolves to "
+                           f"{os.path.realpath(folder)}, outside the storage folder {self.storage_dir}",
+                           value=str(folder), files=[str(folder)])
+        self._checked.add(folder)
 
     def snapshot_file(self, commit: str, repo_path: str) -> Path:
         """The snapshot path of a repo file, refusing any path that would land outside the snapshot."""
@@ -103,6 +133,7 @@ class RepoCache:
     def ensure_dirs(self) -> None:
         for d in (self.blobs_dir, self.root / "snapshots", self.root / "refs", self.lock_dir):
             d.mkdir(parents=True, exist_ok=True)
+            self.check_inside(d)
 
     def link(self, commit: str, repo_path: str, etag: str) -> Path:
         """Point snapshots/<commit>/<path> at the blob with a relative symlink (atomic replace)."""
@@ -114,11 +145,13 @@ class RepoCache:
                 return target
         except OSError:  # no link there yet (or not a link: replaced below)
             pass
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp-link")
-        try:
-            os.symlink(relative, tmp)
-        except FileNotFoundError:  # first file of this folder
+        # A short temporary name, not one derived from the file's: a name already near the file
+        # system's limit must still fit. Unique per thread, so concurrent linkers never collide.
+        tmp = target.with_name(f".{os.getpid()}.{threading.get_native_id()}.tmp-link")
+        if target.parent not in self._checked:  # first file of this folder
             target.parent.mkdir(parents=True, exist_ok=True)
+            self.check_inside(target.parent)
+        try:
             os.symlink(relative, tmp)
         except FileExistsError:  # left by a crash of this pid's predecessor
             os.unlink(tmp)
@@ -132,6 +165,7 @@ class RepoCache:
             return
         ref = self.root / "refs" / revision
         ref.parent.mkdir(parents=True, exist_ok=True)
+        self.check_inside(ref.parent)
         tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
         tmp.write_text(commit)
         os.replace(tmp, ref)

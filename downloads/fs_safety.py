@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-from downloads.storage_scan import within
+from downloads.cache_layout import within
 
 
 class OutsideRoot(Exception):

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from downloads import hub_answers, origins
 from downloads.errors import HubError
 from downloads.retrying import Backoff, parse_retry_after
 from settings_app.redaction import redact
@@ -37,10 +38,26 @@ class _Lazy:
 
         return (httpx2.TransportError, OSError)
 
+    @cached_property
+    def redirect_errors(self) -> tuple[type[BaseException], ...]:
+        import httpx2
+
+        return (httpx2.TooManyRedirects,)
+
+    @cached_property
+    def utils(self):
+        from huggingface_hub import utils
+
+        return utils
+
 
 hf = _Lazy()
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+API_TIMEOUT = 60.0  # seconds; huggingface_hub's default is none, and a stalled mirror would hold a worker forever
+MAX_TREE_PAGES = 10_000  # a listing that never ends is a broken or hostile server, not a big repo
+# What a server answer that is not the JSON it should be raises while huggingface_hub or we parse it.
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class HubClient:
         from huggingface_hub import HfApi
 
         self.api = HfApi(endpoint=self.endpoint, token=token or False, library_name="modelhub")
+        origins.bind(token, self.endpoint)
 
     # --- metadata
     def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
@@ -140,19 +158,40 @@ class HubClient:
     def _info(self, repo_id: str, repo_type: str, revision: str):
         """The Hub's repo info at a revision (with the commit it resolves to), and the error context."""
         ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
-        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type), ctx)
-        if not info.sha:
-            raise HubError("server_error", f"{self.endpoint} returned no commit for {repo_id}@{revision}",
-                           endpoint=self.endpoint, **ctx)
+        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type,
+                                                              timeout=API_TIMEOUT), ctx)
+        hub_answers.commit(info.sha, endpoint=self.endpoint, **ctx)  # also refuses a missing one
         return info, ctx
 
     def _list_files(self, repo_id: str, repo_type: str, commit: str) -> list[RemoteFile]:
-        files = []
-        for entry in self.api.list_repo_tree(repo_id, recursive=True, revision=commit, repo_type=repo_type):
-            if getattr(entry, "blob_id", None) is None:  # a folder
-                continue
-            lfs = entry.lfs
-            files.append(RemoteFile(entry.path, int(entry.size), entry.blob_id, lfs.sha256 if lfs else None))
+        """Every file of the commit, from the tree listing, page by page.
+
+        Paginated here rather than by huggingface_hub's list_repo_tree, which follows a `Link: next`
+        to any host with the same headers: the token and the request itself stay on the endpoint.
+        """
+        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": commit}
+        url = f"{self.endpoint}/api/{repo_type}s/{repo_id}/tree/{quote(commit, safe='')}"
+        params: dict | None = {"recursive": "true", "expand": "false"}
+        headers = hf.utils.build_hf_headers(token=self.token or False, library_name="modelhub")
+        files, seen = [], set()
+        while url:
+            if url in seen or len(seen) >= MAX_TREE_PAGES:
+                raise HubError("protocol_error", f"{self.endpoint} paginated the file list of {repo_id} without end",
+                               endpoint=self.endpoint, detail="endless pagination", **ctx)
+            seen.add(url)
+            response = hf.utils.get_session().get(url, params=params, headers=headers, timeout=API_TIMEOUT)
+            hf.utils.hf_raise_for_status(response)
+            page = response.json()
+            if not isinstance(page, list):
+                raise HubError("protocol_error", f"{self.endpoint} sent a file list that is not a list",
+                               endpoint=self.endpoint, detail="tree listing is not a JSON list", **ctx)
+            for entry in page:
+                parsed = hub_answers.tree_entry(entry, endpoint=self.endpoint, **ctx)
+                if parsed:
+                    files.append(RemoteFile(*parsed))
+            url = hub_answers.next_page(response.links.get("next", {}).get("url"), str(response.url),
+                                        endpoint=self.endpoint, **ctx)
+            params = None  # the next link already carries the query
         return files
 
     def whoami(self) -> dict:
@@ -193,7 +232,7 @@ class HubClient:
         """Request headers for `url`: the token goes only to the configured endpoint's origin,
         never to a CDN a download is redirected to."""
         headers = {"Accept-Encoding": "identity", "User-Agent": "modelhub/0.1"}
-        if self.token and _origin(url) == _origin(self.endpoint):
+        if origins.may_carry(self.token, url):
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
@@ -224,6 +263,13 @@ class HubClient:
         except hf.transport_errors as exc:
             raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
                            detail=redact(str(exc)), **ctx) from None
+        except hf.redirect_errors as exc:
+            raise HubError("redirect_loop", f"{self.endpoint} kept redirecting: {exc}", endpoint=self.endpoint,
+                           detail=redact(str(exc)), **ctx) from None
+        except MALFORMED as exc:
+            raise HubError("protocol_error", f"{self.endpoint} sent an answer that could not be read: "
+                           f"{type(exc).__name__}: {str(exc)[:200]}", endpoint=self.endpoint,
+                           detail=f"unreadable answer ({type(exc).__name__})", **ctx) from None
 
     def _retry(self, fn: Callable[[], T]) -> T:
         attempt = 0
@@ -292,12 +338,6 @@ class HubClient:
             return HubError("repo_not_found", f"{message} (private repositories need a token)",
                             endpoint=self.endpoint, **ctx)
         return self._not_found_error(message, ctx)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _status(exc: Exception) -> int | None:

@@ -176,7 +176,7 @@ class JobRun:
         """Download `to_fetch` in parallel; files of a repair that aren't re-fetched get a fast check."""
         # requests & co.: only jobs that download need them
         from downloads.http_session import TransferSession
-        from downloads.transfer import Fetcher
+        from downloads.transfer import Fetcher, LowSpeed
 
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
@@ -184,6 +184,7 @@ class JobRun:
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
             segments=self.setting.segments_per_file, segment_min_size=self.setting.segment_min_size,
+            low_speed=LowSpeed(settings.MODELHUB_LOW_SPEED_LIMIT, settings.MODELHUB_LOW_SPEED_TIME),
         )
         known = (self.variant.manifest or {}).get("files", {}) if self.variant.commit == commit else {}
         extra: list[FileCheck] = []

@@ -101,7 +101,8 @@ class SegmentedDownload:
         already = self.partial.stat().st_size if self.partial.exists() else 0
         if already > size:
             already = 0
-        with open(self.partial, "r+b" if self.partial.exists() else "wb") as fh:
+        with os.fdopen(os.open(self.partial, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644),
+                       "r+b") as fh:  # never through a symlink planted in the partial's place
             fh.truncate(already)
             fh.truncate(size)  # sparse: blocks are allocated as segments write them
         self.segments = plan(size, self.parts, already)
@@ -124,7 +125,7 @@ class SegmentedDownload:
                 self.f.progress.resumed += already
             self.f.on_event("resumed", f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
                                        f"{already:,} of {self.remote.size:,} bytes already here")
-        fd = os.open(self.partial, os.O_RDWR)
+        fd = os.open(self.partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
         self.writeback = WriteBehind(fd)
         hasher_thread = threading.Thread(target=self._hash, args=(fd,), name="seg-hash", daemon=True)
         self._digest: str | None = None
@@ -168,6 +169,7 @@ class SegmentedDownload:
                 self.f.raise_for_status(resp, self.remote)
                 if resp.status_code == 200 and seg.pos > 0:
                     raise NoRangeSupport(self.remote.path)
+                self.f.check_length(resp, self.remote, seg.pos, seg.end)
                 for chunk in self.f.chunks(resp):
                     if self.stop.is_set():
                         raise JobCancelled()

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from downloads.cache_layout import PARTIAL_SUFFIX, parse_repo_folder_name
+from downloads.cache_layout import PARTIAL_SUFFIX, parse_repo_folder_name, within
 
 LOCKS_DIR = ".locks"
 # huggingface_hub's per-commit tree listing (`trees/<commit>.json`): the full file list of the commit.
@@ -142,13 +142,6 @@ def scan_repo(root: Path, folder: str) -> RepoEntry:
     _scan_snapshots(root, repo)
     repo.locks = _lock_files(root / LOCKS_DIR / folder, repo.problems)
     return repo
-
-
-def within(path: str | Path, root: str | Path) -> bool:
-    """True when `path` (resolved, symlinks followed) lies inside `root` (resolved)."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _scandir(path: Path, problems: list[str]) -> list[os.DirEntry]:

@@ -9,10 +9,11 @@ import errno
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -48,11 +49,26 @@ class FileOutcome:
 
 
 class _Retryable(Exception):
-    def __init__(self, reason: str, *, retry_after: float | None = None, error: JobError | None = None):
+    """A failure another attempt may get past. `stalled`: the attempt moved a few bytes but too
+    slowly to count as progress, so it does not reset the retry budget (a trickling server would
+    otherwise hold a worker for ever)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, error: JobError | None = None,
+                 stalled: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.error = error
+        self.stalled = stalled
+
+
+@dataclass(frozen=True)
+class LowSpeed:
+    """Like curl's --speed-limit/--speed-time: a connection that delivers fewer than `limit` bytes/s
+    over `seconds` of waiting on the network is dropped and retried (resuming where it stopped)."""
+
+    limit: int = 1000
+    seconds: float = 30.0
 
 
 @dataclass
@@ -72,6 +88,7 @@ class Fetcher:
     limiters: list[RateLimiter] = field(default_factory=list)
     segments: int = 1                 # connections per large file (1: one stream)
     segment_min_size: int = 256 * 1000**2
+    low_speed: LowSpeed = LowSpeed()
     on_event: Callable[[str, str], None] = lambda kind, message: None
     _dirs_ready: bool = field(default=False, init=False, repr=False)
 
@@ -156,7 +173,7 @@ class Fetcher:
                 with self.progress.lock:
                     self.progress.resumed += offset
                 self.on_event("resumed", f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
-            fh = open(partial, "ab")  # noqa: SIM115 - closed in finally; kept open across retries
+            fh = open_partial(partial)
         except OSError as exc:
             hasher.close()
             raise _storage_error(exc, partial, self.cache) from None
@@ -170,6 +187,7 @@ class Fetcher:
             fh.flush()
             sink.writeback.close()
             os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
+            fh.close()
         except OSError as exc:
             hasher.close()
             raise _storage_error(exc, partial, self.cache) from None
@@ -177,8 +195,10 @@ class Fetcher:
             hasher.close()
             raise
         finally:
-            sink.writeback.close()
-            fh.close()
+            # After a failure, closing flushes what is still buffered and may fail the same way (a
+            # second ENOSPC): the first error is the one to report, so these must not raise here.
+            _quietly(sink.writeback.close)
+            _quietly(fh.close)
         outcome = self.publish(remote, partial, hasher.hexdigest())
         return replace(outcome, resumed_from=resumed_from, transferred=remote.size - transferred_before)
 
@@ -199,7 +219,7 @@ class Fetcher:
                     return
                 raise _Retryable(f"connection closed at byte {position():,} of {remote.size:,}")
             except _Retryable as exc:
-                failures = 0 if position() > start else failures + 1
+                failures = 0 if position() > start and not exc.stalled else failures + 1
                 if failures > self.backoff.retries:
                     raise self._give_up(exc, remote) from None
                 delay = self.backoff.delay(max(failures, 1), exc.retry_after)
@@ -242,11 +262,25 @@ class Fetcher:
             except requests.RequestException as exc:
                 raise _Retryable(_short(exc)) from None
             if resp.is_redirect:
-                url = urljoin(url, resp.headers["Location"])
+                url = self._redirect_target(url, resp.headers.get("Location", ""))
                 resp.close()
                 continue
             return resp
-        raise _Retryable("too many redirects")
+        raise self._hub_error("redirect_loop", f"{url} redirected more than {MAX_REDIRECTS} times",
+                              detail=f"more than {MAX_REDIRECTS} redirects")
+
+    def _redirect_target(self, url: str, location: str) -> str:
+        """Where a redirect leads, if it is somewhere a download may go: an http(s) URL."""
+        target = urljoin(url, location)
+        if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).hostname:
+            raise self._hub_error("protocol_error", f"{urlsplit(url).netloc} redirected a download to "
+                                  f"{location[:200]!r}, which is not an http(s) URL",
+                                  detail="redirect to a non-http(s) location")
+        return target
+
+    def _hub_error(self, code: str, message: str, **ctx) -> HubError:
+        return HubError(code, message, endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
+                        revision=self.revision, **ctx)
 
     def _stream(self, url: str, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
         resp = self.open(url, offset)
@@ -255,6 +289,7 @@ class Fetcher:
             if status == 416 and offset == remote.size:
                 return offset
             self.raise_for_status(resp, remote)
+            self.check_length(resp, remote, offset)
             if offset and status == 200:
                 # The server ignored Range: start over rather than append a second copy.
                 self.on_event("restart", f"{remote.path}: server ignored the Range request; restarting the file")
@@ -281,12 +316,31 @@ class Fetcher:
             raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
                                               revision=self.revision, path=remote.path)
 
+    def check_length(self, resp: requests.Response, remote: RemoteFile, offset: int, end: int | None = None) -> None:
+        """A Content-Length that disagrees with the bytes asked for is refused at once: trusting it would
+        mean waiting a whole read timeout for bytes that never come, on every attempt."""
+        declared = resp.headers.get("Content-Length")
+        if declared is None or resp.status_code not in (200, 206):
+            return
+        expected = remote.size - (offset if resp.status_code == 206 else 0)
+        if resp.status_code == 206 and end is not None:
+            expected = end - offset
+        if not declared.isdigit() or int(declared) != expected:
+            raise _Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes asked for",
+                             error=JobError("protocol_error", f"{remote.path}: the server declared Content-Length "
+                                            f"{declared[:40]!r} for {expected:,} bytes", files=[remote.path],
+                                            detail="Content-Length does not match the file's size"))
+
     def chunks(self, resp: requests.Response):
-        """The body as it arrives; network failures become retries, a cancel stops at once."""
+        """The body as it arrives; network failures become retries, a cancel stops at once, and a
+        connection slower than the low-speed limit is dropped (time spent in ModelHub's own rate
+        limiter is not counted: only the wait for the network is)."""
         raw = resp.raw
+        waited, received = 0.0, 0
         while True:
             if self.cancel.is_set():
                 raise JobCancelled()
+            started = time.monotonic()
             try:
                 # read1: return what arrived instead of waiting for a full chunk, so cancel and
                 # progress stay responsive on slow links.
@@ -295,6 +349,13 @@ class Fetcher:
                 raise _Retryable(_short(exc)) from None
             if not chunk:
                 return
+            waited += time.monotonic() - started
+            received += len(chunk)
+            if waited >= self.low_speed.seconds:
+                if received < self.low_speed.limit * waited:
+                    raise _Retryable(f"the server sent {received:,} bytes in {waited:.0f} s, below the low-speed "
+                                     f"limit of {self.low_speed.limit:,} bytes/s", stalled=True)
+                waited, received = 0.0, 0
             yield chunk
 
     def account(self, n: int) -> None:
@@ -324,6 +385,19 @@ class _Sink:
     fh: object
     hasher: StreamHasher
     writeback: WriteBehind
+
+
+def open_partial(partial):
+    """The partial file for appending, never through a symlink planted in its place (O_NOFOLLOW)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+    return os.fdopen(os.open(partial, flags, 0o644), "ab")
+
+
+def _quietly(close: Callable[[], None]) -> None:
+    try:
+        close()
+    except OSError:
+        pass
 
 
 def too_long(remote: RemoteFile) -> JobError:

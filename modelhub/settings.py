@@ -165,8 +165,13 @@ MODELHUB_RETRY_BASE_DELAY = env.float("MODELHUB_RETRY_BASE_DELAY", default=1.0)
 MODELHUB_REDISPATCH_AFTER = env.int("MODELHUB_REDISPATCH_AFTER", default=300)
 # How often (seconds) the worker loop writes progress to the job row and checks for a cancel.
 MODELHUB_PROGRESS_INTERVAL = env.float("MODELHUB_PROGRESS_INTERVAL", default=1.0)
+# A connection slower than LIMIT bytes/s over TIME seconds is dropped and resumed (curl's
+# --speed-limit/--speed-time): a trickling server must not hold a worker for ever.
+MODELHUB_LOW_SPEED_LIMIT = env.int("MODELHUB_LOW_SPEED_LIMIT", default=1000)
+MODELHUB_LOW_SPEED_TIME = env.float("MODELHUB_LOW_SPEED_TIME", default=30.0)
 
-for _name in ("MODELHUB_MAX_CONCURRENT_DOWNLOADS", "MODELHUB_HEARTBEAT_TIMEOUT", "MODELHUB_MAX_ATTEMPTS"):
+for _name in ("MODELHUB_MAX_CONCURRENT_DOWNLOADS", "MODELHUB_HEARTBEAT_TIMEOUT", "MODELHUB_MAX_ATTEMPTS",
+              "MODELHUB_LOW_SPEED_TIME"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1")
 
