@@ -18,6 +18,7 @@ from downloads import admin_actions
 from downloads.admin_display import human_size, linkify, progress_bar, state_badge
 from downloads.models import ACTIVE_STATES, DownloadJob, JobState, ModelVariant, VariantStatus
 from downloads.presenters import job_dict
+from downloads.selection import is_db_id
 
 ACTIVE = [s.value for s in ACTIVE_STATES]
 BUSY_STATUSES = {VariantStatus.QUEUED.value, VariantStatus.DOWNLOADING.value}
@@ -32,6 +33,8 @@ def _ids(raw: str | None) -> list[int]:
     ids = [int(part) for part in raw.split(",") if part.strip()]  # ValueError on garbage: answered with 400
     if len(ids) > MAX_IDS:
         raise ValueError(f"at most {MAX_IDS} ids per request")
+    if not all(is_db_id(i) for i in ids):  # the database would overflow, not answer "none"
+        raise ValueError("an id is out of range")
     return ids
 
 

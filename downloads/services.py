@@ -27,7 +27,7 @@ from downloads.models import (
     VariantStatus,
     WorkerBeat,
 )
-from downloads.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
+from downloads.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision, require_utf8
 from downloads.storage import variant_home
 from settings_app.models import Setting
 
@@ -54,15 +54,16 @@ def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: s
         "include": clean_globs(include, "include"),
         "exclude": clean_globs(exclude, "exclude"),
     }
-    defaults = {"name": (name or "").strip()[:100], "kind": (kind or "text").strip()[:50]}
+    name = require_utf8((name or "").strip(), "name")
+    defaults = {"name": name[:100], "kind": require_utf8((kind or "text").strip(), "kind")[:50]}
     try:
         with transaction.atomic():
             variant, created = ModelVariant.objects.get_or_create(**key, defaults=defaults)
     except IntegrityError:  # created concurrently
         variant, created = ModelVariant.objects.get(**key), False
-    if not created and name and variant.name != name.strip():
-        ModelVariant.objects.filter(pk=variant.pk).update(name=name.strip()[:100])
-        variant.name = name.strip()[:100]
+    if not created and name and variant.name != name[:100]:
+        ModelVariant.objects.filter(pk=variant.pk).update(name=name[:100])
+        variant.name = name[:100]
     return variant, created
 
 

@@ -7,6 +7,7 @@ blob's lock, so a concurrent huggingface_hub process writing into the same cache
 """
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,18 @@ from downloads.storage_scan import RepoEntry, scan_cache, scan_repo
 log = logging.getLogger(__name__)
 
 DEFAULT_OLDER_THAN_HOURS = 24.0
+
+
+def clean_older_than(value) -> float:
+    """The 'older than' age in hours, from a command line or a form. NaN must never get through: every
+    comparison with it is false, so `age < nan` would call each partial old enough and remove it."""
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"'older than' must be a number of hours, not {value!r}") from None
+    if not math.isfinite(hours) or hours < 0:
+        raise ValueError(f"'older than' must be a finite number of hours, 0 or more, not {value!r}")
+    return hours
 
 
 @dataclass
@@ -60,6 +73,7 @@ def cleanup_storage(*, older_than_hours: float = DEFAULT_OLDER_THAN_HOURS, dry_r
 
     `only`: paths confirmed from an earlier dry run; anything else found meanwhile is left for the next run.
     """
+    older_than_hours = clean_older_than(older_than_hours)  # a caller's NaN would delete every partial
     root = storage_dir()
     report = CleanupReport(root, older_than_hours, dry_run)
     scan = scan_cache(root)

@@ -9,7 +9,7 @@ answers 403 without it. Deleting needs `delete_files_modelvariant`, importing `a
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,8 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from downloads import cache_sources, storage_delete
 from downloads.cache_import import MODES
 from downloads.models import ModelVariant
+from downloads.selection import is_db_id
 from downloads.storage import storage_overview
-from downloads.storage_cleanup import DEFAULT_OLDER_THAN_HOURS, cleanup_storage
+from downloads.storage_cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
 from settings_app.sizes import format_size
 
 VIEW_PERM = "downloads.view_modelvariant"
@@ -86,8 +87,12 @@ def delete_files(request):
     """GET ?ids=1,2: what would be deleted and freed. POST (same ids): delete."""
     _require(request, DELETE_FILES_PERM)
     raw = request.POST.get("ids") if request.method == "POST" else request.GET.get("ids")
-    ids = [int(i) for i in (raw or "").split(",") if i.strip().isdigit()]
-    variants = list(ModelVariant.objects.filter(pk__in=ids))
+    ids = [i.strip() for i in (raw or "").split(",") if i.strip()]
+    # The variant list builds this link; anything else (garbage, or an id no row can have, which the
+    # database would answer with an overflow) is a bad request, not a server error.
+    if not all(i.isascii() and i.isdigit() and is_db_id(int(i)) for i in ids):
+        return HttpResponseBadRequest("ids must be comma-separated variant ids")
+    variants = list(ModelVariant.objects.filter(pk__in=[int(i) for i in ids]))
     if not variants:
         messages.error(request, "No variant selected: choose variants in the list, then 'Delete files from disk'.")
         return HttpResponseRedirect(_variant_list_url())
@@ -117,10 +122,8 @@ def cleanup(request):
     """First POST: a dry run to confirm. Second POST (`confirm`): remove exactly what was shown, if still stale."""
     _require(request, DELETE_FILES_PERM)
     try:
-        hours = float(request.POST.get("older_than") or DEFAULT_OLDER_THAN_HOURS)
+        hours = clean_older_than(request.POST.get("older_than") or DEFAULT_OLDER_THAN_HOURS)
     except ValueError:
-        hours = -1
-    if hours < 0:
         messages.error(request, "'Older than' must be a number of hours, 0 or more.")
         return HttpResponseRedirect(reverse("modelhub-storage"))
     confirm = "confirm" in request.POST

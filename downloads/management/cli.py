@@ -7,6 +7,7 @@ import time
 from django.core.management.base import CommandError
 
 from downloads.models import DownloadJob
+from downloads.selection import DB_INT_MAX, is_db_id
 from settings_app.sizes import format_size
 
 EXIT_INVALID = 2
@@ -23,6 +24,25 @@ def invalid(message: str, *, as_json: bool, stdout) -> CommandError:
         print_json(stdout, {"state": "invalid", "error_code": "invalid_input", "error_message": message,
                             "guidance": f"Fix the input and run the command again: {message}"})
     return CommandError(message, returncode=EXIT_INVALID)
+
+
+def rows_by_id(queryset, ids: list[int], what: str, *, as_json: bool, stdout) -> list:
+    """The rows with these ids in the order given (repeats dropped). An unknown id is bad input (exit
+    status 2) before anything changes, and so is one no row can have: asking the database about an id
+    beyond 64 bits would fail with an overflow instead of "not found"."""
+    found = queryset.in_bulk([i for i in ids if is_db_id(i)])
+    missing = [i for i in dict.fromkeys(ids) if i not in found]
+    if missing:
+        raise invalid(f"no {what} with id {', '.join(map(str, missing))}", as_json=as_json, stdout=stdout)
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def check_count(value: int, option: str, *, as_json: bool, stdout) -> int:
+    """A count option (0 or more) that the database can take, e.g. as a LIMIT."""
+    if not 0 <= value <= DB_INT_MAX:
+        raise invalid(f"{option} must be a whole number from 0 to {DB_INT_MAX}, not {value}", as_json=as_json,
+                      stdout=stdout)
+    return value
 
 
 def format_eta(seconds: float | None) -> str:

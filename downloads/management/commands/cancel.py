@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from downloads import services
-from downloads.management.cli import invalid, print_json
+from downloads.management.cli import print_json, rows_by_id
 from downloads.models import DownloadJob
 from downloads.presenters import job_dict
 
@@ -34,8 +34,4 @@ class Command(BaseCommand):
 
 def load_jobs(ids: list[int], *, as_json: bool, stdout) -> list[DownloadJob]:
     """The jobs in the order given; unknown ids are an input error (exit status 2) before anything changes."""
-    found = DownloadJob.objects.select_related("variant").in_bulk(ids)
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise invalid(f"no job with id {', '.join(map(str, missing))}", as_json=as_json, stdout=stdout)
-    return [found[i] for i in dict.fromkeys(ids)]
+    return rows_by_id(DownloadJob.objects.select_related("variant"), ids, "job", as_json=as_json, stdout=stdout)

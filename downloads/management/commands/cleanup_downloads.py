@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from downloads.management.cli import invalid, print_json
-from downloads.storage_cleanup import DEFAULT_OLDER_THAN_HOURS, cleanup_storage
+from downloads.storage_cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
 from settings_app.sizes import format_size
 
 
@@ -16,15 +16,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
-        parser.add_argument("--older-than", type=float, default=DEFAULT_OLDER_THAN_HOURS, metavar="HOURS",
+        # A string, checked in handle(): argparse's float() takes 'nan' and 'inf', and its own error would
+        # bypass the --json answer.
+        parser.add_argument("--older-than", default=str(DEFAULT_OLDER_THAN_HOURS), metavar="HOURS",
                             help=f"partials younger than this are kept (default {DEFAULT_OLDER_THAN_HOURS:g})")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
         as_json = opts["json"]
-        if opts["older_than"] < 0:
-            raise invalid("--older-than cannot be negative", as_json=as_json, stdout=self.stdout)
-        report = cleanup_storage(older_than_hours=opts["older_than"], dry_run=opts["dry_run"])
+        try:
+            hours = clean_older_than(opts["older_than"])
+        except ValueError as exc:
+            raise invalid(f"--older-than: {exc}", as_json=as_json, stdout=self.stdout) from None
+        report = cleanup_storage(older_than_hours=hours, dry_run=opts["dry_run"])
         if as_json:
             print_json(self.stdout, report.as_dict())
         else:

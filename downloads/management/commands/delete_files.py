@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from downloads import storage_delete
-from downloads.management.cli import invalid, print_json
+from downloads.management.cli import print_json, rows_by_id
 from downloads.models import ModelVariant
 from settings_app.sizes import format_size
 
@@ -22,11 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         as_json = opts["json"]
-        found = {v.pk: v for v in ModelVariant.objects.filter(pk__in=opts["variant_ids"])}
-        missing = [i for i in opts["variant_ids"] if i not in found]
-        if missing:
-            raise invalid(f"no variant with id {', '.join(map(str, missing))}", as_json=as_json, stdout=self.stdout)
-        variants = [found[i] for i in dict.fromkeys(opts["variant_ids"])]
+        variants = rows_by_id(ModelVariant.objects.all(), opts["variant_ids"], "variant", as_json=as_json,
+                              stdout=self.stdout)
         if opts["dry_run"]:
             plans = storage_delete.plan_delete(variants).variants
         else:

@@ -6,7 +6,7 @@ from downloads import inline, services
 from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, invalid, print_json
 from downloads.models import JobState
 from downloads.presenters import job_dict
-from downloads.selection import InvalidInput
+from downloads.selection import DB_INT_MAX, InvalidInput
 from settings_app.sizes import parse_size
 
 
@@ -33,9 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         as_json = opts["json"]
         try:
-            rate = parse_size(opts["limit_rate"]) if opts["limit_rate"] else None
-            if rate == 0:
-                raise InvalidInput("--limit-rate must be more than 0")
+            rate = _rate(opts["limit_rate"])
             variant, _ = services.get_or_create_variant(
                 repo_id=opts["repo_id"], repo_type=opts["repo_type"], revision=opts["revision"],
                 include=opts["include"], exclude=opts["exclude"], name=opts["name"], kind=opts["kind"])
@@ -75,3 +73,18 @@ class Command(BaseCommand):
             self.stdout.write(f"  what to do: {job.guidance}")
         elif job.state == JobState.QUEUED:
             self.stdout.write("  queued for the workers (python manage.py qcluster)")
+
+
+def _rate(value: str | None) -> int | None:
+    """--limit-rate in bytes/s; it is stored on the job, in a 64-bit column."""
+    if not value:
+        return None
+    try:
+        rate = parse_size(value)
+    except OverflowError:  # hundreds of digits: float('9' * 400) is inf
+        rate = DB_INT_MAX + 1
+    if rate == 0:
+        raise InvalidInput("--limit-rate must be more than 0")
+    if rate > DB_INT_MAX:
+        raise InvalidInput(f"--limit-rate {value!r} is too large; leave it out for no limit")
+    return rate

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from downloads.management.cli import print_json
+from downloads.management.cli import check_count, print_json
 from downloads.models import ACTIVE_STATES, DownloadJob
 from downloads.presenters import job_dict
 from settings_app.sizes import format_size
@@ -20,11 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
     def handle(self, *args, **opts):
+        limit = check_count(opts["limit"], "--limit", as_json=opts["json"], stdout=self.stdout)
         jobs = DownloadJob.objects.select_related("variant").order_by("-created_at", "-id")
         if opts["active"]:
             jobs = jobs.filter(state__in=ACTIVE_STATES)
-        if opts["limit"] > 0:
-            jobs = jobs[: opts["limit"]]
+        if limit:
+            jobs = jobs[:limit]
         rows = [job_dict(job, verification=False) for job in jobs]
         if opts["json"]:
             print_json(self.stdout, rows)

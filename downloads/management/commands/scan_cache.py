@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from downloads import cache_import, cache_sources
 from downloads.management.cli import invalid, print_json
-from downloads.selection import InvalidInput
+from downloads.selection import InvalidInput, require_utf8
 from settings_app.sizes import format_size
 
 
@@ -32,6 +32,13 @@ class Command(BaseCommand):
         mode = "move" if opts["move"] else "copy" if opts["copy"] else "register"
         if mode != "register" and not opts["do_import"]:
             raise invalid("--copy and --move need --import", as_json=as_json, stdout=self.stdout)
+        try:
+            for path in opts["path"]:
+                # A non-UTF-8 folder name would be stored as the variant's path and break every page
+                # and log line showing it.
+                require_utf8(path, "--path", "rename the folder, or point at it through a symlink with a UTF-8 name")
+        except InvalidInput as exc:
+            raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
         missing = [p for p in opts["path"] if not Path(p).expanduser().is_dir()]
         if missing:
             raise invalid(f"no such folder: {', '.join(missing)}", as_json=as_json, stdout=self.stdout)

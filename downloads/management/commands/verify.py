@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from downloads import inline, services
-from downloads.management.cli import ProgressBar, invalid, print_json
+from downloads.management.cli import ProgressBar, invalid, print_json, rows_by_id
 from downloads.models import JobState, ModelVariant
 from downloads.presenters import job_dict
 from downloads.selection import InvalidInput
@@ -27,11 +27,8 @@ class Command(BaseCommand):
         if opts["all"]:
             variants = [v for v in ModelVariant.objects.all() if (v.manifest or {}).get("files")]
         elif opts["variant_ids"]:
-            found = {v.pk: v for v in ModelVariant.objects.filter(pk__in=opts["variant_ids"])}
-            missing = [i for i in opts["variant_ids"] if i not in found]
-            if missing:
-                raise invalid(f"no variant with id {', '.join(map(str, missing))}", as_json=as_json, stdout=self.stdout)
-            variants = [found[i] for i in opts["variant_ids"]]
+            variants = rows_by_id(ModelVariant.objects.all(), opts["variant_ids"], "variant", as_json=as_json,
+                                  stdout=self.stdout)
         else:
             raise invalid("name VARIANT_IDs or use --all", as_json=as_json, stdout=self.stdout)
 
