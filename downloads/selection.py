@@ -4,6 +4,7 @@ Validation happens before anything is queued (admin forms and commands share the
 the path-safety check runs again on what the Hub lists, before any byte is written.
 """
 
+import os
 import re
 
 from downloads.cache_layout import RepoCache, check_repo_path
@@ -93,7 +94,9 @@ def select_files(files: list[RemoteFile], include: list[str], exclude: list[str]
 
 
 def refuse_unsafe_paths(files: list[RemoteFile], cache: RepoCache, commit: str) -> None:
-    """Raise unsafe_path, before any write, if any listed path could escape the snapshot folder."""
+    """Raise, before any write, if the listed paths cannot all be written under the snapshot folder:
+    a path that escapes it (unsafe_path), a name longer than the file system allows (name_too_long),
+    or one path that is both a file and a folder (path_conflict)."""
     bad = []
     for f in files:
         try:
@@ -105,3 +108,31 @@ def refuse_unsafe_paths(files: list[RemoteFile], cache: RepoCache, commit: str) 
     if bad:
         raise JobError("unsafe_path", f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
                        "nothing was written", files=bad)
+    _refuse_long_names(files, cache, commit)
+    paths = {f.path for f in files}
+    clashes = sorted({folder for p in paths for folder in _parents(p) if folder in paths})
+    if clashes:
+        raise JobError("path_conflict", f"These path(s) are listed both as a file and as a folder: "
+                       f"{', '.join(repr(c) for c in clashes[:5])}; nothing was written", files=clashes)
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _refuse_long_names(files: list[RemoteFile], cache: RepoCache, commit: str) -> None:
+    folder = next((p for p in (cache.storage_dir, *cache.storage_dir.parents) if p.exists()), cache.storage_dir)
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+        path_max = os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    snapshot = len(os.fsencode(os.path.abspath(cache.snapshot_dir(commit))))
+    too_long = [f.path for f in files
+                if any(len(part.encode()) > name_max for part in f.path.split("/"))
+                or snapshot + 1 + len(f.path.encode()) >= path_max]
+    if too_long:
+        raise JobError("name_too_long", f"The file system of {cache.storage_dir} cannot hold these name(s) (at most "
+                       f"{name_max} bytes a name, {path_max} a path): {', '.join(repr(p) for p in too_long[:3])}",
+                       files=too_long, limit=name_max, storage_dir=str(cache.storage_dir))
