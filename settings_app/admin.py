@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from settings_app.forms import SettingForm
 from settings_app.models import Setting
-from settings_app.services import check_token, endpoint_change_message
+from settings_app.services import check_token, endpoint_change_message, storage_dir_problem
 from settings_app.tokens import resolve_token
 
 TOKEN_FIELDS = ["hf_token", "clear_token"]
@@ -57,6 +57,8 @@ class SettingAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # Who pointed the token's endpoint where is an audit question: record it by name (the admin's
         # own entry only says "Changed Hub endpoint"), with endpoints only, never the token.
+        if form.storage_dir_note:
+            self.message_user(request, form.storage_dir_note, messages.INFO)
         confirmed = bool(form.cleaned_data.get("confirm_token_endpoint") and obj.hf_token_encrypted
                          and not form.cleaned_data.get("hf_token"))
         if form.endpoint_before != obj.effective_hub_endpoint:
@@ -88,7 +90,9 @@ class SettingAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:settings_app_setting_change", args=[Setting.load().pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        Setting.load()  # the row exists even on a fresh install
+        setting = Setting.load()  # the row exists even on a fresh install
+        if request.method == "GET" and (problem := storage_dir_problem(setting)):
+            self.message_user(request, problem, messages.WARNING)
         extra = {"can_test_token": self.has_change_permission(request), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 

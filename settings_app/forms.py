@@ -3,7 +3,13 @@
 from django import forms
 
 from settings_app.models import Setting
-from settings_app.services import SettingsError, clean_completeness_rules, clean_endpoint, clean_storage_dir
+from settings_app.services import (
+    SettingsError,
+    clean_completeness_rules,
+    clean_endpoint,
+    clean_storage_dir,
+    relative_storage_note,
+)
 from settings_app.sizes import parse_size
 
 _EXACT_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000),
@@ -66,6 +72,7 @@ class SettingForm(forms.ModelForm):
     # Set by SettingAdmin.get_form from the user's permission; without it the field does not exist,
     # so a crafted POST cannot confirm either.
     may_confirm_token_endpoint = False
+    storage_dir_note = ""
 
     class Meta:
         model = Setting
@@ -86,7 +93,11 @@ class SettingForm(forms.ModelForm):
 
     def clean_storage_dir(self):
         value = (self.cleaned_data.get("storage_dir") or "").strip()
-        return _settings_clean(clean_storage_dir, value) if value else ""
+        if not value:  # empty on this page means "the default", MODELHUB_STORAGE_DIR
+            return ""
+        cleaned = _settings_clean(clean_storage_dir, value)
+        self.storage_dir_note = relative_storage_note(value, cleaned)  # shown by the admin after saving
+        return cleaned
 
     def clean_completeness_rules(self):
         return _settings_clean(clean_completeness_rules, self.cleaned_data.get("completeness_rules") or {})

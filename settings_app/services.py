@@ -1,6 +1,5 @@
 """Changing Settings: one place for validation, shared by the admin form and `manage.py configure`."""
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from django.core.validators import URLValidator
 from settings_app.models import Setting
 from settings_app.sizes import format_size
 from settings_app.tokens import resolve_token
+from settings_app.validators import check_storage_dir
 
 
 class SettingsError(ValueError):
@@ -28,10 +28,11 @@ def clean_endpoint(value: str) -> str:
 
 
 def clean_storage_dir(value: str) -> str:
-    path = Path(os.path.expanduser((value or "").strip()))
-    if not str(path):
-        raise SettingsError("storage folder is empty")
-    path = path.resolve()
+    """The absolute folder to save (see settings_app.validators for what is refused), made and writable."""
+    try:
+        path = check_storage_dir(value)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".modelhub-write-test-"):
@@ -39,6 +40,24 @@ def clean_storage_dir(value: str) -> str:
     except OSError as exc:
         raise SettingsError(f"storage folder {path} is not writable: {exc.strerror or exc}") from None
     return str(path)
+
+
+def relative_storage_note(value: str, cleaned: str) -> str:
+    """Says where a relative folder went (the project folder, not the current one); "" otherwise."""
+    if Path(value.strip()).expanduser().is_absolute():
+        return ""
+    return f"The storage folder {value.strip()!r} is relative to the project folder: models land in {cleaned}."
+
+
+def storage_dir_problem(setting: Setting) -> str:
+    """Why a saved folder would be refused today (saved before the check existed), or ""."""
+    if not setting.storage_dir:
+        return ""
+    try:
+        check_storage_dir(setting.storage_dir)
+    except ValueError as exc:
+        return f"{exc} Change it (downloads go there until you do)."
+    return ""
 
 
 def clean_completeness_rules(value) -> dict:
@@ -82,7 +101,7 @@ def endpoint_change_message(old_endpoint: str, setting: Setting) -> str:
 def describe(setting: Setting | None = None) -> dict:
     setting = setting or Setting.load()
     token = resolve_token(setting)
-    return {
+    out = {
         "hub_endpoint": setting.effective_hub_endpoint,
         "storage_dir": str(setting.effective_storage_dir),
         "max_concurrent_downloads": setting.effective_max_concurrent_downloads,
@@ -95,6 +114,9 @@ def describe(setting: Setting | None = None) -> dict:
         "token": token.describe(),
         "token_source": token.source,
     }
+    if problem := storage_dir_problem(setting):
+        out["storage_dir_problem"] = problem
+    return out
 
 
 def check_token(setting: Setting | None = None) -> dict:

@@ -9,6 +9,7 @@ from settings_app import services as settings_services
 from settings_app.models import Setting
 from settings_app.sizes import parse_size
 from settings_app.token_crypto import TokenDecryptError, reencrypt
+from settings_app.validators import RESET_WORD
 
 
 class Command(BaseCommand):
@@ -19,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--hub-endpoint", metavar="URL")
-        parser.add_argument("--storage-dir", metavar="DIR")
+        parser.add_argument("--storage-dir", metavar="DIR",
+                            help=f"where models land; relative to the project folder; `{RESET_WORD}`: back to "
+                                 "MODELHUB_STORAGE_DIR")
         parser.add_argument("--max-concurrent-downloads", type=int, metavar="N")
         parser.add_argument("--max-parallel-files", type=int, metavar="N")
         parser.add_argument("--min-free-space", metavar="SIZE", help="e.g. 10GB, 500MB")
@@ -45,6 +48,7 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         setting = Setting.load()
         endpoint_before = setting.effective_hub_endpoint
+        self.notes: list[str] = []
         try:
             self._apply(setting, o)
         except (ValueError, TokenDecryptError) as exc:
@@ -57,6 +61,8 @@ class Command(BaseCommand):
             out["endpoint_change"] = settings_services.endpoint_change_message(endpoint_before, setting)
         elif o["confirm_token_endpoint"]:
             out["endpoint_change"] = f"Confirmed the saved HF token for {setting.effective_hub_endpoint}."
+        if notes := [n for n in self.notes if n]:
+            out["notes"] = notes
         status = 0
         if o["check_token"]:
             out["token_check"] = settings_services.check_token(setting)
@@ -67,6 +73,8 @@ class Command(BaseCommand):
             for key, value in out.items():
                 if key == "token_check":
                     value = value["message"]
+                elif key == "notes":
+                    value = " ".join(value)
                 self.stdout.write(f"{key:<26} {value}")
         if status:
             raise CommandError("token check failed", returncode=status)
@@ -75,7 +83,11 @@ class Command(BaseCommand):
         if o["hub_endpoint"] is not None:
             setting.hub_endpoint = settings_services.clean_endpoint(o["hub_endpoint"])
         if o["storage_dir"] is not None:
-            setting.storage_dir = settings_services.clean_storage_dir(o["storage_dir"])
+            if o["storage_dir"].strip() == RESET_WORD:
+                setting.storage_dir = ""
+            else:
+                setting.storage_dir = settings_services.clean_storage_dir(o["storage_dir"])
+                self.notes.append(settings_services.relative_storage_note(o["storage_dir"], setting.storage_dir))
         for name in ("max_concurrent_downloads", "max_parallel_files", "segments_per_file"):
             if o[name] is not None:
                 if o[name] < 1:
