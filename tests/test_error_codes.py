@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -197,6 +198,65 @@ def test_disk_full_mid_write_keeps_partial_and_damages_nothing(configured, hub, 
     assert not cache.blob_path(repo.files["weights.bin"].etag).exists()
     assert ModelVariant.objects.get(pk=job.variant_id).status == VariantStatus.FAILED
     assert {p: p.read_bytes() for p in small_blobs} == small_blobs
+
+
+def test_disk_full_with_buffered_small_pieces_stays_disk_full_and_retry_resumes(configured, small_fs):
+    """A body arriving in small pieces sits in the file's write buffer: after the first ENOSPC,
+    flushing and closing fail the same way, and that second error must not replace disk_full."""
+    from huggingface_hub.utils import close_session
+
+    from tests.hostilehub import HostileHub
+
+    data = os.urandom(700_000)
+
+    def in_pieces(handler):
+        start = handler.range_start
+        handler.send_response(206 if start else 200)
+        handler.send_header("Content-Length", str(len(data) - start))
+        if start:
+            handler.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        handler.end_headers()
+        for pos in range(start, len(data), 700):
+            handler.wfile.write(data[pos:pos + 700])
+            time.sleep(0.0005)
+
+    with HostileHub() as mirror:
+        mirror.repo("org/big", files={"weights.bin": data}, resolve={"weights.bin": in_pieces})
+        setting = Setting.load()
+        setting.hub_endpoint = mirror.url
+        setting.storage_dir = str(small_fs)
+        setting.save()
+        filler = small_fs / "filler"
+        partial = RepoCache(small_fs, "org/big").partial_path(_sha256(data))
+
+        def fill_disk_once_streaming():
+            workers.wait_for(lambda: partial.exists() and partial.stat().st_size > 50_000, timeout=20,
+                             message="partial")
+            with open(filler, "wb", buffering=0) as fh:
+                try:
+                    while True:
+                        fh.write(b"\0" * 4096)
+                except OSError:
+                    pass
+
+        thread = threading.Thread(target=fill_disk_once_streaming)
+        thread.start()
+        job = run("org/big", kind="files")
+        thread.join()
+        assert job.error_code == "disk_full", job.error_message
+        kept = partial.stat().st_size
+        assert 0 < kept < len(data)
+        filler.unlink()  # space is freed; Retry resumes the partial
+        job = run("org/big", kind="files")
+        assert job.state == JobState.SUCCEEDED, job.error_message
+        assert job.bytes_resumed >= kept - 65536
+    close_session()
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def test_download_json_carries_code_and_guidance(configured, hub, capsys):
