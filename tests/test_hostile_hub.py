@@ -376,3 +376,19 @@ def test_a_content_length_that_disagrees_is_a_protocol_error(evil, storage, unto
     blobs = storage / "models--org--evil" / "blobs"
     assert all(p.name.endswith(".incomplete") for p in blobs.iterdir())  # no blob published
     untouched()
+
+
+def test_no_request_through_huggingface_hub_carries_the_token_to_another_origin(evil):
+    """The backstop below every metadata call: whatever huggingface_hub is asked to send, a bound
+    token is stripped from a request to any origin but the endpoint's."""
+    from huggingface_hub.utils import get_session
+
+    from downloads.hub import client_from_settings
+
+    client = client_from_settings()  # binds the saved token to the endpoint
+    assert client.token == TOKEN
+    session = get_session()
+    session.get(f"{evil.elsewhere}/api/anything", headers={"Authorization": f"Bearer {TOKEN}"})
+    session.get(f"{evil.url}/api/whoami-v2", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert [s.authorization for s in evil.requests_to(evil.elsewhere)] == [None]
+    assert evil.origins_that_saw(TOKEN) == {evil.url}
