@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from downloads import guidance, state
+from downloads import guidance, state, worker_liveness
 from downloads.models import (
     ACTIVE_STATES,
     DownloadJob,
@@ -69,11 +69,15 @@ def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: s
 
 # --- jobs -----------------------------------------------------------------------------------------
 def is_stale(job: DownloadJob, now=None) -> bool:
+    """Has the running job been abandoned? Either its heartbeat stopped for MODELHUB_HEARTBEAT_TIMEOUT, or
+    it was claimed on this host by a process that is gone (killed, crashed): then no need to wait."""
     if job.state not in (JobState.RUNNING, JobState.VERIFYING):
         return False
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT)
+    now = now or timezone.now()
     beat = job.heartbeat_at or job.started_at
-    return beat is None or beat < cutoff
+    if beat is None or beat < now - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT):
+        return True
+    return worker_liveness.owner_gone(job.worker, job.started_at, now)
 
 
 def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None, origin: str = "admin",
@@ -246,15 +250,26 @@ def redispatch_stale() -> list[int]:
 
 
 def mark_lost(job: DownloadJob) -> bool:
-    """A running job whose heartbeat stopped: fail it as worker_lost (its partials stay)."""
+    """A running job abandoned by its worker (see is_stale): fail it as worker_lost (its partials stay).
+
+    The one transition for a lost job, whoever notices: the reaper, a new request for the same
+    variant, a cancel, or a command following the job.
+    """
+    now = timezone.now()
+    since = f"{(job.heartbeat_at or job.started_at or now):%Y-%m-%d %H:%M:%S} UTC"
+    beat = job.heartbeat_at or job.started_at
+    if beat is not None and beat >= now - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT):
+        message = f"Its process {job.worker} is gone (killed or crashed); last heartbeat {since}"
+        event = f"process {job.worker} is gone; taken over at once"
+    else:
+        message = f"No heartbeat from {job.worker or 'its worker'} since {since}"
+        event = f"worker {job.worker} stopped sending heartbeats"
     done = DownloadJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at).update(
-        state=JobState.FAILED, finished_at=timezone.now(), error_code=ErrorCode.WORKER_LOST, speed_bps=0,
-        error_message=f"No heartbeat from {job.worker or 'its worker'} since "
-                      f"{(job.heartbeat_at or job.started_at):%Y-%m-%d %H:%M:%S} UTC",
-        guidance=guidance.guidance_for("worker_lost"),
+        state=JobState.FAILED, finished_at=now, error_code=ErrorCode.WORKER_LOST, speed_bps=0,
+        error_message=message, guidance=guidance.guidance_for("worker_lost"),
     )
     if done:
-        JobEvent.objects.create(job=job, kind="lost", message=f"worker {job.worker} stopped sending heartbeats")
+        JobEvent.objects.create(job=job, kind="lost", message=event)
         job.refresh_from_db()
         state.variant_after_job(job.variant, job)
     return bool(done)
@@ -262,12 +277,14 @@ def mark_lost(job: DownloadJob) -> bool:
 
 def reap_lost_jobs() -> list[DownloadJob]:
     """Fail jobs whose worker vanished and queue their next attempt (which resumes the partials)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT)
-    candidates = DownloadJob.objects.filter(state__in=[JobState.RUNNING, JobState.VERIFYING]).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
-    ).select_related("variant")
+    now = timezone.now()
+    # Every running job, not only those with an old heartbeat: one whose process on this host is
+    # gone is reaped at once. There are at most a few (max_concurrent_downloads plus verifies).
+    running = DownloadJob.objects.filter(state__in=[JobState.RUNNING, JobState.VERIFYING]).select_related("variant")
     reaped = []
-    for job in candidates:
+    for job in running:
+        if not is_stale(job, now):
+            continue
         with transaction.atomic():
             if mark_lost(job):
                 reaped.append(job)
