@@ -36,6 +36,7 @@ from downloads.verification import (
     verify_installed,
     verify_streamed,
 )
+from settings_app.limits import job_parallelism
 from settings_app.models import Setting
 from settings_app.redaction import redact
 from settings_app.tokens import resolve_token
@@ -178,12 +179,15 @@ class JobRun:
         from downloads.http_session import TransferSession
         from downloads.transfer import Fetcher, LowSpeed
 
+        # Clamped here too, not only when saved: a value stored before the bounds must not start hundreds
+        # of threads on a repo of a thousand files.
+        parallel_files, segments = job_parallelism(self.setting.max_parallel_files, self.setting.segments_per_file)
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
-            revision=revision, commit=commit, session=TransferSession(self.setting.max_parallel_files),
+            revision=revision, commit=commit, session=TransferSession(parallel_files),
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
-            segments=self.setting.segments_per_file, segment_min_size=self.setting.segment_min_size,
+            segments=segments, segment_min_size=self.setting.segment_min_size,
             low_speed=LowSpeed(settings.MODELHUB_LOW_SPEED_LIMIT, settings.MODELHUB_LOW_SPEED_TIME),
         )
         known = (self.variant.manifest or {}).get("files", {}) if self.variant.commit == commit else {}
@@ -195,7 +199,7 @@ class JobRun:
                 self.progress.add(f.size, network=False)
                 extra.append(check)
         self._tick(force=True)
-        workers = max(1, min(self.setting.max_parallel_files, len(to_fetch)))
+        workers = max(1, min(parallel_files, len(to_fetch)))
         outcomes: list[FileOutcome] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}") as pool:
             futures: dict[Future, RemoteFile] = {}

@@ -20,6 +20,7 @@ from downloads.errors import JobCancelled
 from downloads.hashing import new_hasher
 from downloads.hub import RemoteFile
 from downloads.writeback import WriteBehind
+from settings_app.limits import MAX_SEGMENTS_PER_FILE
 
 SIDECAR_SUFFIX = ".segments"
 ALIGN = 64 << 10  # segment boundaries on 64 KiB: whole pages, and still fine-grained
@@ -82,7 +83,7 @@ class SegmentedDownload:
         self.remote = remote
         self.partial = partial
         self.sidecar = sidecar_path(partial)
-        self.parts = parts
+        self.parts = min(parts, MAX_SEGMENTS_PER_FILE)
         self.lock = threading.Condition()
         self.stop = threading.Event()
         self.segments: list[Segment] = []
@@ -132,7 +133,10 @@ class SegmentedDownload:
         hasher_thread.start()
         todo = [s for s in self.segments if not s.complete]
         try:
-            with ThreadPoolExecutor(max_workers=max(1, len(todo)), thread_name_prefix="segment") as pool:
+            # Bounded even if the sidecar of an earlier attempt lists more unfinished segments than that:
+            # they queue for the threads there are.
+            workers = max(1, min(len(todo), MAX_SEGMENTS_PER_FILE))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
                 futures = [pool.submit(self._segment, fd, url, s, i) for i, s in enumerate(todo)]
                 pending = set(futures)
                 while pending:

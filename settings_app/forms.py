@@ -2,6 +2,7 @@
 
 from django import forms
 
+from settings_app.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, parallelism_problem
 from settings_app.models import Setting
 from settings_app.services import (
     SettingsError,
@@ -118,6 +119,11 @@ class SettingForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("hf_token") and cleaned.get("clear_token"):
             raise forms.ValidationError("Either enter a new token or tick 'clear', not both.")
+        files, segments = cleaned.get("max_parallel_files"), cleaned.get("segments_per_file")
+        # Each value alone is checked by the model's validators; here only the pair (no double message).
+        if files and segments and files <= MAX_PARALLEL_FILES and segments <= MAX_SEGMENTS_PER_FILE:
+            if problem := parallelism_problem(files, segments):
+                self.add_error("segments_per_file", problem)
         return cleaned
 
     def save(self, commit=True):

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from settings_app import token_crypto
+from settings_app import limits, token_crypto
 from settings_app.endpoints import endpoint_origin, same_origin
 from settings_app.sizes import parse_size
 
@@ -33,11 +33,18 @@ class Setting(models.Model):
         help_text="Bytes that must stay free on the storage volume. Blank: MODELHUB_MIN_FREE_SPACE.",
     )
     max_parallel_files = models.PositiveSmallIntegerField(
-        default=4, validators=[MinValueValidator(1)], help_text="Files of one job downloaded at once."
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(
+            limits.MAX_PARALLEL_FILES, f"At most {limits.MAX_PARALLEL_FILES} files per job at once.")],
+        help_text=f"Files of one job downloaded at once (1 to {limits.MAX_PARALLEL_FILES}).",
     )
     segments_per_file = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1)],
-        help_text="Connections for one large file (parallel ranged segments); 1 = one stream per file.",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(
+            limits.MAX_SEGMENTS_PER_FILE, f"At most {limits.MAX_SEGMENTS_PER_FILE} connections per file.")],
+        help_text=f"Connections for one large file (parallel ranged segments); 1 = one stream per file. At most "
+                  f"{limits.MAX_SEGMENTS_PER_FILE}, and files at once x connections at most "
+                  f"{limits.MAX_CONNECTIONS_PER_JOB}.",
     )
     segment_min_size = models.BigIntegerField(
         default=256 * 1000**2, validators=[MinValueValidator(1)],

@@ -2,6 +2,7 @@
 shows sizes), binary units (KiB, MiB...) powers of 1024."""
 
 import re
+from fractions import Fraction
 
 _UNITS = {
     "": 1, "B": 1,
@@ -21,7 +22,11 @@ def parse_size(value: str | int) -> int:
     unit = match.group(2).upper() if match else None
     if not match or unit not in _UNITS:
         raise ValueError(f"{value!r} is not a size; use a number with an optional unit such as 500MB, 10GB or 2GiB")
-    return int(float(match.group(1)) * _UNITS[unit])
+    if len(match.group(1)) > 40:  # no volume is that large; and it keeps int() from parsing megabytes of digits
+        raise ValueError(f"{value[:20]!r}... is far too large for a size")
+    # Fraction, not float: exact for any number of digits, where float turns a long one into inf
+    # (OverflowError) or rounds it.
+    return int(Fraction(match.group(1)) * _UNITS[unit])
 
 
 def format_size(n: int | float | None) -> str:

@@ -2,10 +2,12 @@
 
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from downloads.management.cli import EXIT_INVALID, print_json
 from settings_app import services as settings_services
+from settings_app.limits import parallelism_problem
 from settings_app.models import Setting
 from settings_app.sizes import parse_size
 from settings_app.token_crypto import TokenDecryptError, reencrypt
@@ -122,3 +124,23 @@ class Command(BaseCommand):
             raise ValueError("--confirm-token-endpoint: there is no token saved in Settings to confirm")
         if o["reencrypt_token"] and setting.hf_token_encrypted:
             setting.hf_token_encrypted = reencrypt(setting.hf_token_encrypted)
+        _check_numbers(setting, [name for name in NUMBER_OPTIONS if o[name] is not None])
+        if o["max_parallel_files"] is not None or o["segments_per_file"] is not None:
+            if problem := parallelism_problem(setting.max_parallel_files, setting.segments_per_file):
+                raise ValueError(problem)
+
+
+# Checked with the model's validators, including the column's range: a number the database cannot
+# store would otherwise fail at save() with an OverflowError traceback instead of exit status 2.
+NUMBER_OPTIONS = ("max_concurrent_downloads", "max_parallel_files", "segments_per_file", "reverify_interval_hours",
+                  "min_free_space", "segment_min_size", "bandwidth_limit")
+
+
+def _check_numbers(setting: Setting, names: list[str]) -> None:
+    if not names:
+        return
+    try:
+        setting.clean_fields(exclude=[f.name for f in Setting._meta.fields if f.name not in names])
+    except ValidationError as exc:
+        raise ValueError("; ".join(f"--{name.replace('_', '-')}: {' '.join(messages)}"
+                                   for name, messages in exc.message_dict.items())) from None

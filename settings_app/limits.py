@@ -1,0 +1,41 @@
+"""Upper bounds for how much one download job runs at once (no Django here: the transfer code uses it).
+
+Each parallel file is a thread with its own connection; each segment of a large file another one,
+plus a hashing thread per segmented file. Without a bound, a stored value of a few hundred and a
+repo of a thousand files once ran 437 threads: past a few dozen connections a job only competes
+with itself for the same link and disk, and the Hub answers with 429s. The bounds are checked when
+a value is saved (Settings form, `configure`) and applied again where threads are started, so a
+value stored before the bounds existed cannot get past them either.
+"""
+
+MAX_PARALLEL_FILES = 32
+# aria2, the usual tool for segmented downloads, caps connections per server at 16 for the same reason.
+MAX_SEGMENTS_PER_FILE = 16
+# Files x segments: the connections one job may open. 4 files x 16 segments or 32 files x 2 segments.
+MAX_CONNECTIONS_PER_JOB = 64
+
+
+def bounded(value: int | None, upper: int) -> int:
+    """`value` within 1..upper (a missing or zero value counts as 1)."""
+    return max(1, min(int(value or 1), upper))
+
+
+def job_parallelism(parallel_files: int | None, segments_per_file: int | None) -> tuple[int, int]:
+    """(files at once, segments per file) as a job runs them: each within its bound, and their product
+    within MAX_CONNECTIONS_PER_JOB (segments give way: they only help single large files)."""
+    files = bounded(parallel_files, MAX_PARALLEL_FILES)
+    segments = bounded(segments_per_file, min(MAX_SEGMENTS_PER_FILE, MAX_CONNECTIONS_PER_JOB // files))
+    return files, segments
+
+
+def parallelism_problem(parallel_files: int, segments_per_file: int) -> str:
+    """A sentence for the form and `configure` when the pair is over a bound, else ""."""
+    if parallel_files > MAX_PARALLEL_FILES:
+        return f"At most {MAX_PARALLEL_FILES} files per job at once (more only compete for the same link and disk)."
+    if segments_per_file > MAX_SEGMENTS_PER_FILE:
+        return f"At most {MAX_SEGMENTS_PER_FILE} connections per file."
+    if parallel_files * segments_per_file > MAX_CONNECTIONS_PER_JOB:
+        return (f"{parallel_files} files at once x {segments_per_file} connections per file is "
+                f"{parallel_files * segments_per_file} connections for one job; at most "
+                f"{MAX_CONNECTIONS_PER_JOB}. Lower one of them.")
+    return ""
