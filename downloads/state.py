@@ -8,6 +8,11 @@ from django.utils import timezone
 
 from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
 
+# How the periodic storage check (downloads.storage_health) words what it finds, so it can tell its own
+# findings from a verification's and clear them once the storage is back.
+STORAGE_GONE = ("Storage folder missing", "Files removed outside ModelHub")
+READ_ONLY = "Storage folder is read-only"
+
 
 def _save(variant: ModelVariant, **fields) -> None:
     for key, value in fields.items():
@@ -44,12 +49,13 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
     """Status after a job ended other than by success (success is variant_installed)."""
     if job.state == JobState.SUCCEEDED:
         return
-    was_installed = bool((variant.manifest or {}).get("files")) and variant.last_verified_at is not None
+    # A read-only storage folder is a notice, not drift: the verified files are still there to read.
+    was_installed = (bool((variant.manifest or {}).get("files")) and variant.last_verified_at is not None
+                     and (not variant.problem or variant.problem.startswith(READ_ONLY)))
     if job.state == JobState.CANCELLED:
         if job.kind == JobKind.VERIFY:
             return
-        _save(variant, status=VariantStatus.INSTALLED if was_installed and not variant.problem
-              else VariantStatus.NOT_DOWNLOADED)
+        _save(variant, status=VariantStatus.INSTALLED if was_installed else VariantStatus.NOT_DOWNLOADED)
         return
     if job.error_code == "verification_failed":
         summary = (job.verification or {}).get("summary") or job.error_message
@@ -60,7 +66,7 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
         _save(variant, status=VariantStatus.FAILED, problem=job.error_message)
         return
     # A failed re-download leaves the earlier verified files in place: the variant is still usable.
-    _save(variant, status=VariantStatus.INSTALLED if was_installed and not variant.problem else VariantStatus.FAILED)
+    _save(variant, status=VariantStatus.INSTALLED if was_installed else VariantStatus.FAILED)
 
 
 def variant_files_deleted(variant: ModelVariant) -> None:
@@ -80,3 +86,32 @@ def variant_upstream_checked(variant: ModelVariant, *, commit: str = "", error: 
     if commit:
         fields["upstream_commit"] = commit
     _save(variant, **fields)
+
+
+def variant_storage_gone(variant: ModelVariant, problem: str) -> bool:
+    """The periodic storage check found an installed variant's folder or files gone: no longer installed.
+    Conditional, so a job that changed the variant meanwhile wins."""
+    return _save_if(variant, [VariantStatus.INSTALLED], status=VariantStatus.CORRUPT, problem=problem)
+
+
+def variant_storage_read_only(variant: ModelVariant, notice: str) -> bool:
+    """Installed, readable, but ModelHub cannot update, repair or delete it: say so, keep the status."""
+    if variant.problem and not variant.problem.startswith(READ_ONLY):
+        return False  # a verification's finding says more
+    return _save_if(variant, [VariantStatus.INSTALLED], problem=notice)
+
+
+def variant_storage_writable(variant: ModelVariant) -> bool:
+    """The storage folder is writable again: drop the read-only notice."""
+    if not variant.problem.startswith(READ_ONLY):
+        return False
+    return _save_if(variant, [VariantStatus.INSTALLED], problem="")
+
+
+def _save_if(variant: ModelVariant, statuses: list[str], **fields) -> bool:
+    done = ModelVariant.objects.filter(pk=variant.pk, status__in=statuses, problem=variant.problem).update(
+        updated_at=timezone.now(), **fields)
+    if done:
+        for key, value in fields.items():
+            setattr(variant, key, value)
+    return bool(done)

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from downloads import cache_sources, storage_delete
+from downloads import cache_sources, storage_delete, storage_health
 from downloads.cache_import import MODES
 from downloads.models import ModelVariant
 from downloads.selection import is_db_id
@@ -55,6 +55,7 @@ def storage_index(request):
     return render(request, "admin/storage/index.html", _context(
         request, "Storage", overview=overview, found=found, extra_paths=paths, unclaimed_blobs=unclaimed_blobs,
         importable=[f for f in found if f.registered is None and not f.problems],
+        health=storage_health.rows(storage_health.check(storage=overview.storage_dir)),
         older_than=DEFAULT_OLDER_THAN_HOURS, modes=MODES,
         can_import=can_import, can_delete=request.user.has_perm(DELETE_FILES_PERM)))
 

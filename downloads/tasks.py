@@ -1,6 +1,10 @@
 """django-q2 entry points: a few lines each; the work is in runner and services."""
 
-from downloads import runner, services
+import logging
+
+from downloads import runner, services, storage_health
+
+log = logging.getLogger(__name__)
 
 
 def run_job(job_id: int) -> str:
@@ -17,5 +21,12 @@ def housekeeping() -> dict:
 
 
 def reverify_installed() -> list[int]:
-    """Periodically: queue a fast verify for installed variants not checked within the interval."""
-    return services.reverify_due()
+    """Periodically: flag variants whose storage folder or files vanished or turned read-only (a few stat
+    calls, every run), then queue a fast verify for installed variants not checked within the interval.
+    Returns the ids of the verify jobs queued."""
+    try:
+        jobs = storage_health.apply()["verify_jobs"]
+    except Exception:  # a bug in the cheap check must not stop the re-verification
+        log.exception("storage health check failed")
+        jobs = []
+    return jobs + services.reverify_due()

@@ -31,3 +31,5 @@ class Command(BaseCommand):
             label = f" [{r['name']}]" if r["name"] else ""
             self.stdout.write(f"{r['id']:>4}  {r['status']:<15} {format_size(r['size_on_disk']):>10}  "
                               f"{r['repo_id']}@{r['revision']}{label}  {r['path'] or ''}")
+            if r["problem"]:  # drift a verification found, or the storage check's finding
+                self.stdout.write(f"      {r['problem']}")
