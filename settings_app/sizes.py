@@ -22,8 +22,10 @@ def parse_size(value: str | int) -> int:
     unit = match.group(2).upper() if match else None
     if not match or unit not in _UNITS:
         raise ValueError(f"{value!r} is not a size; use a number with an optional unit such as 500MB, 10GB or 2GiB")
-    if len(match.group(1)) > 40:  # no volume is that large; and it keeps int() from parsing megabytes of digits
-        raise ValueError(f"{value[:20]!r}... is far too large for a size")
+    # Long numbers stay exact (callers compare them with their column's range and say which option is
+    # too large); only absurd lengths stop here, before int() parses megabytes of digits.
+    if len(match.group(1)) > 1000:
+        raise ValueError(f"{str(value)[:20]!r}... is far too large for a size")
     # Fraction, not float: exact for any number of digits, where float turns a long one into inf
     # (OverflowError) or rounds it.
     return int(Fraction(match.group(1)) * _UNITS[unit])

@@ -133,7 +133,7 @@ def test_configure_accepts_values_within_the_bounds(configured):
 @pytest.mark.parametrize(("option", "value"), [
     ("--max-concurrent-downloads", HUGE), ("--reverify-interval-hours", HUGE), ("--min-free-space", HUGE + "TB"),
     ("--segment-min-size", HUGE + "TB"), ("--bandwidth-limit", HUGE + "TB"), ("--min-free-space", "9" * 400),
-    ("--max-parallel-files", HUGE),
+    ("--max-parallel-files", HUGE), ("--bandwidth-limit", "9" * 2000),
 ])
 def test_configure_refuses_numbers_too_large_for_the_database(configured, option, value):
     before = Setting.objects.values().get()
@@ -165,7 +165,8 @@ def form_data(**overrides) -> dict:
     ({"max_concurrent_downloads": HUGE}, "less than or equal to"),
     ({"reverify_interval_hours": HUGE}, "less than or equal to"),
     ({"min_free_space": HUGE + "TB"}, "less than or equal to"),
-    ({"bandwidth_limit": "9" * 400}, "far too large"),
+    ({"bandwidth_limit": "9" * 400}, "less than or equal to"),
+    ({"bandwidth_limit": "9" * 2000}, "far too large"),
 ])
 def test_settings_page_refuses_over_large_values_with_a_message(admin_client, configured, overrides, message):
     before = Setting.objects.values().get()
