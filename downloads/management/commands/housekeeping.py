@@ -1,9 +1,9 @@
 """python manage.py housekeeping [--json]: one pass of what the workers' schedule does every minute.
 
 For cron and for tests: the django-q2 schedule is minute-grained, and a deployment whose workers are
-all down still wants its lost jobs reaped. Reaps jobs whose worker stopped sending heartbeats (and
-queues their next attempt, which resumes the partial files), hands tasks the broker lost to it again,
-and fills free download slots.
+all down still wants its lost jobs reaped. Reaps jobs whose worker stopped sending heartbeats, or whose
+process on this host is gone (and queues their next attempt, which resumes the partial files), hands
+tasks the broker lost to it again, and fills free download slots.
 """
 
 from django.core.management.base import BaseCommand
