@@ -70,7 +70,8 @@ def folder_state(folder: Path, *, writes: bool = True) -> tuple[str | None, str]
 
 
 def check(variants=None, *, storage: Path | None = None) -> list[Finding]:
-    """Findings for installed variants (and those this check marked missing), plus the storage folder."""
+    """Findings for installed variants (and those this check marked missing), and for a read-only
+    storage folder even when no variant is installed in it yet."""
     storage = Path(os.path.abspath(storage or storage_dir()))
     if variants is None:
         variants = ModelVariant.objects.filter(status__in=[VariantStatus.INSTALLED, VariantStatus.CORRUPT])
@@ -85,9 +86,11 @@ def check(variants=None, *, storage: Path | None = None) -> list[Finding]:
         finding = _variant_finding(variant, home, *folders[home])
         if finding:
             findings.append(finding)
+    # With nothing installed, a storage folder that does not exist yet is normal (the first download
+    # creates it); a read-only one is worth saying before a download fails on it.
     folders.setdefault(storage, folder_state(storage))
     code, why = folders[storage]
-    if code and not any(f.folder == storage for f in findings):
+    if code == READ_ONLY and not any(f.folder == storage for f in findings):
         findings.append(Finding(None, code, storage, _folder_message(code, storage, why)))
     return findings
 

@@ -161,3 +161,16 @@ def test_healthy_storage_reports_nothing(variant, admin_client):
     assert tasks.reverify_installed() == []
     assert refreshed(variant).status == VariantStatus.INSTALLED
     assert "Needs attention" not in storage_page(admin_client)
+
+
+@pytest.mark.django_db
+def test_fresh_install_without_a_storage_folder_is_not_an_alarm(configured, storage, admin_client):
+    shutil.rmtree(storage)  # the first download creates it
+    assert storage_health.check() == []
+    assert "Needs attention" not in storage_page(admin_client)
+
+
+@pytest.mark.django_db
+def test_read_only_storage_folder_is_shown_before_anything_is_installed(configured, storage, admin_client):
+    with read_only(storage):
+        assert 'data-mh-health="read_only"' in storage_page(admin_client)
