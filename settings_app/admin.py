@@ -55,10 +55,10 @@ class SettingAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Who pointed the token's endpoint where is an audit question: record it by name (the admin's
-        # own entry only says "Changed Hub endpoint"), with endpoints only, never the token.
         if form.storage_dir_note:
             self.message_user(request, form.storage_dir_note, messages.INFO)
+        # Who pointed the token's endpoint where is an audit question: record it by name (the admin's
+        # own entry only says "Changed Hub endpoint"), with endpoints only, never the token.
         confirmed = bool(form.cleaned_data.get("confirm_token_endpoint") and obj.hf_token_encrypted
                          and not form.cleaned_data.get("hf_token"))
         if form.endpoint_before != obj.effective_hub_endpoint:
