@@ -41,7 +41,7 @@ def test_configure_refuses_blank_system_and_checkout_folders(configured, storage
 
 def test_blank_storage_dir_says_how_to_reset_and_default_resets(configured):
     code, output = run_configure("--storage-dir", "")
-    assert code == 2 and "`default`" in output
+    assert code == 2 and "`--storage-dir default`" in output
     code, output = run_configure("--storage-dir", "default", "--json")
     assert code == 0 and Setting.load().storage_dir == ""
     assert json.loads(output)["storage_dir"] == str(Path(settings.MODELHUB_STORAGE_DIR).resolve())
