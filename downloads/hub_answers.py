@@ -21,8 +21,17 @@ MAX_SIZE = 1 << 50  # 1 PiB: far above any real file, far below what breaks arit
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    text = ascii(value)
     return text if len(text) <= 80 else text[:80] + "…"
+
+
+def _is_text(value: str) -> bool:
+    """JSON may carry lone surrogates; they name no file and fit no database column."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _reject(what: str, value: object, *, endpoint: str, **ctx) -> HubError:
@@ -48,6 +57,8 @@ def tree_entry(entry: object, *, endpoint: str, **ctx) -> tuple[str, int, str, s
     if entry.get("type") == "directory":
         return None
     path = entry.get("path")
+    if isinstance(path, str) and not _is_text(path):
+        raise _reject("file name (not Unicode text)", path, endpoint=endpoint, **ctx)
     if not isinstance(path, str) or check_repo_path(path):
         reason = check_repo_path(path) if isinstance(path, str) else "not a string"
         raise HubError("unsafe_path", f"{endpoint} listed an unsafe file path {_show(path)} ({reason}); nothing "

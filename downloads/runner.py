@@ -317,8 +317,8 @@ class JobRun:
             ctx = {"endpoint": self.endpoint, "repo_id": self.variant.repo_id,
                    "repo_type": self.variant.repo_type, "revision": self.variant.revision,
                    "storage_dir": str(self.cache.storage_dir), **error.context}
-            fields.update(error_code=error.code, error_message=redact(error.message)[:4000],
-                          guidance=redact(guidance.guidance_for(error.code, **ctx)))
+            fields.update(error_code=error.code, error_message=storable(error.message)[:4000],
+                          guidance=storable(guidance.guidance_for(error.code, **ctx)))
         with transaction.atomic():
             # A worker that froze past the heartbeat timeout was reaped and its job re-queued: the row
             # belongs to the new attempt now, so this run must not touch the variant either.
@@ -340,7 +340,7 @@ class JobRun:
     def event(self, kind: str, message: str) -> None:
         """Thread-safe: file threads call this; the monitor thread writes the rows."""
         with self._events_lock:
-            self._events.append((kind, redact(message)))
+            self._events.append((kind, storable(message)))
 
     def _flush_events(self) -> None:
         with self._events_lock:
@@ -399,6 +399,12 @@ class JobRun:
 def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | None) -> tuple[FileCheck, dict | None]:
     record = record or {**f.as_manifest()}
     return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
+
+
+def storable(text: str) -> str:
+    """Redacted text the database can hold: a lone surrogate (a non-UTF-8 file name or header from a
+    server) would make the final write fail and leave the job 'running' until it is reaped."""
+    return redact(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _backoff() -> Backoff:

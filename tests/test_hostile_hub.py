@@ -392,3 +392,17 @@ def test_no_request_through_huggingface_hub_carries_the_token_to_another_origin(
     session.get(f"{evil.url}/api/whoami-v2", headers={"Authorization": f"Bearer {TOKEN}"})
     assert [s.authorization for s in evil.requests_to(evil.elsewhere)] == [None]
     assert evil.origins_that_saw(TOKEN) == {evil.url}
+
+
+def test_a_file_name_that_is_not_unicode_text_is_refused_and_the_job_ends(evil, storage, untouched):
+    """JSON can carry a lone surrogate ("\\udce9"): no file system name, no database text. The job must
+    end with a clear code, not crash on the write and stay 'running'."""
+    tree = honest_tree({"config.json": b"{}"})
+    tree[0]["path"] = "caf\udce9.json"
+    evil.repo(REPO, files={"config.json": b"{}"}, tree=tree)
+    job = run()
+    assert job.state == JobState.FAILED
+    assert job.error_code == "protocol_error"
+    assert "caf" in job.error_message
+    untouched()
+    assert_nothing_written(storage)
