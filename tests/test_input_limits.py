@@ -155,3 +155,22 @@ def test_storage_cleanup_form_refuses_nan_and_inf(admin_client, configured, stor
                                                              "item": str(partial)})
     assert response.status_code == 302
     assert partial.exists()
+
+
+def test_variants_saved_with_non_utf8_text_are_repaired_by_the_migration(admin_client):
+    """Rows written before input had to be UTF-8 hold lone surrogates in their globs; the migration turns
+    and their pages render again."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from downloads.models import ModelVariant
+
+    variant = ModelVariant.objects.create(repo_id="org/name", include=["caf\udce9*.gguf"], name="n")
+    migration = importlib.import_module("downloads.migrations.0007_storable_variant_text")
+    migration.forwards(django_apps, None)
+    variant.refresh_from_db()
+    assert variant.include == ["caf?*.gguf"]
+    page = admin_client.get(f"/admin/downloads/modelvariant/{variant.pk}/change/")
+    assert page.status_code == 200
+    assert "caf?*.gguf" in page.content.decode()
