@@ -159,7 +159,7 @@ def test_storage_cleanup_form_refuses_nan_and_inf(admin_client, configured, stor
 
 def test_variants_saved_with_non_utf8_text_are_repaired_by_the_migration(admin_client):
     """Rows written before input had to be UTF-8 hold lone surrogates in their globs; the migration turns
-    and their pages render again."""
+    each into '?' and their pages render again."""
     import importlib
 
     from django.apps import apps as django_apps
