@@ -9,6 +9,7 @@ from django.db import models
 from settings_app import limits, token_crypto
 from settings_app.endpoints import endpoint_origin, same_origin
 from settings_app.sizes import parse_size
+from settings_app.validators import absolute_storage_path
 
 
 class Setting(models.Model):
@@ -89,7 +90,9 @@ class Setting(models.Model):
 
     @property
     def effective_storage_dir(self) -> Path:
-        return Path(self.storage_dir or settings.MODELHUB_STORAGE_DIR).expanduser().resolve()
+        # A relative MODELHUB_STORAGE_DIR is taken from the project folder, as on the Settings page, not
+        # from whichever folder a worker or command was started in.
+        return absolute_storage_path(str(self.storage_dir or settings.MODELHUB_STORAGE_DIR))
 
     @property
     def effective_max_concurrent_downloads(self) -> int:

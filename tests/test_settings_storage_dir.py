@@ -111,3 +111,9 @@ def test_a_folder_saved_before_the_check_is_flagged(admin_client, configured):
     assert "code checkout" in " ".join(str(m) for m in response.context["messages"])
     code, output = run_configure("--json")
     assert code == 0 and "code checkout" in json.loads(output)["storage_dir_problem"]
+
+
+def test_relative_default_folder_is_taken_from_the_project_folder_too(db, settings, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings.MODELHUB_STORAGE_DIR = "models/elsewhere"
+    assert Setting.load().effective_storage_dir == PROJECT / "models" / "elsewhere"
