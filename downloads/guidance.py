@@ -45,6 +45,13 @@ def guidance_for(code: str, *, endpoint: str = "", repo_id: str = "", repo_type:
                 f"expired or mistyped. Create a new one at {tokens} and save it in Settings ({settings_page}), or "
                 "clear it to download public repos only. Use 'Test token' in Settings to check it."
             )
+        case "token_unconfirmed":
+            return (
+                f"The HF token saved in Settings was saved for another endpoint, so it was not sent to {endpoint}. "
+                f"If you trust {endpoint}, confirm it in Settings ({settings_page}: tick “Use the saved token with "
+                "the new endpoint”) or run `manage.py configure --confirm-token-endpoint`; otherwise enter a token "
+                "for this endpoint. Then retry."
+            )
         case "repo_not_found":
             return (
                 f"No repository {repo_id!r} ({repo_type}) on {endpoint}. Check the spelling (org/name) at {page}; "

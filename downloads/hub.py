@@ -111,15 +111,17 @@ def client_from_settings(setting=None) -> "HubClient":
 
     setting = setting or Setting.load()
     token = resolve_token(setting)
-    return HubClient(setting.effective_hub_endpoint, token.value, token_source=token.source)
+    return HubClient(setting.effective_hub_endpoint, token.value, token_source=token.source,
+                     token_problem=token.problem)
 
 
 class HubClient:
-    def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none",
+    def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none", token_problem: str = "",
                  backoff: Backoff | None = None):
         self.endpoint = endpoint.rstrip("/")
         self.token = token
         self.token_source = token_source
+        self.token_problem = token_problem  # why a configured token is held back (settings-unconfirmed)
         self.backoff = backoff or Backoff(retries=4, base=0.5, cap=10)
         # token=False: never let huggingface_hub fall back to HF_TOKEN or its token file on its own;
         # which token applies is decided by settings_app.tokens.
@@ -315,7 +317,12 @@ class HubClient:
                             retry_after=parse_retry_after(retry_after), **ctx)
         return HubError("server_error", message, endpoint=self.endpoint, status=status, **ctx)
 
+    def _held_back_error(self, message: str, ctx: dict) -> HubError:
+        return HubError("token_unconfirmed", f"{self.token_problem} ({message})", endpoint=self.endpoint, **ctx)
+
     def _gated_error(self, message: str, ctx: dict) -> HubError:
+        if not self.token and self.token_problem:
+            return self._held_back_error(message, ctx)
         if not self.token:
             return HubError("gated_no_token", f"{ctx.get('repo_id')} is gated and no HF token is configured. "
                             f"({message})", endpoint=self.endpoint, **ctx)
@@ -331,6 +338,8 @@ class HubClient:
         if self.token and self.token_is_valid()[0] is False:
             return HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
                             endpoint=self.endpoint, token_source=self.token_source, **ctx)
+        if not self.token and self.token_problem:  # "not found" or private: either way, say a token is held back
+            message = f"{message}. If the repository is private: {self.token_problem}"
         return HubError("repo_not_found", message, endpoint=self.endpoint, **ctx)
 
     def _unauthorized_error(self, message: str, ctx: dict) -> HubError:

@@ -61,6 +61,7 @@ class ErrorCode(models.TextChoices):
     NAME_TOO_LONG = "name_too_long"
     PATH_CONFLICT = "path_conflict"
     REDIRECT_LOOP = "redirect_loop"
+    TOKEN_UNCONFIRMED = "token_unconfirmed"
     CANCELLED = "cancelled"
     WORKER_LOST = "worker_lost"
     STORAGE_ERROR = "storage_error"

@@ -101,7 +101,8 @@ class JobRun:
     def hub(self) -> HubClient:
         # Built on first use: a verify job never talks to the Hub, and creating the client imports
         # huggingface_hub (~0.15 s), a noticeable share of a standalone verify's time.
-        return HubClient(self.endpoint, self.token.value, token_source=self.token.source, backoff=_backoff())
+        return HubClient(self.endpoint, self.token.value, token_source=self.token.source,
+                         token_problem=self.token.problem, backoff=_backoff())
 
     # --- entry point
     def run(self) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from settings_app.validators import check_storage_dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # huggingface_hub reads these at import time; ModelHub passes endpoint and token explicitly, so the
@@ -149,7 +151,13 @@ if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- ModelHub
-MODELHUB_STORAGE_DIR = Path(env.str("MODELHUB_STORAGE_DIR", default=str(BASE_DIR / "models" / "hub")))
+if "MODELHUB_STORAGE_DIR" in os.environ and not os.environ["MODELHUB_STORAGE_DIR"].strip():
+    raise ImproperlyConfigured("MODELHUB_STORAGE_DIR is set but empty: unset it for the default (./models/hub) "
+                               "or name a folder")
+try:  # the same rules as the Settings page: never a system folder or the code checkout
+    MODELHUB_STORAGE_DIR = check_storage_dir(env.str("MODELHUB_STORAGE_DIR", default=str(BASE_DIR / "models" / "hub")))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MODELHUB_STORAGE_DIR: {exc}") from None
 MODELHUB_HUB_ENDPOINT = env.url("MODELHUB_HUB_ENDPOINT", default="https://huggingface.co").geturl().rstrip("/")
 MODELHUB_MAX_CONCURRENT_DOWNLOADS = env.int("MODELHUB_MAX_CONCURRENT_DOWNLOADS", default=2)
 MODELHUB_MIN_FREE_SPACE = env.str("MODELHUB_MIN_FREE_SPACE", default="1GB")

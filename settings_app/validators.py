@@ -8,8 +8,6 @@ code checkout), the root, system folders, and the project checkout itself or a f
 
 from pathlib import Path
 
-from django.conf import settings
-
 # Refused together with everything below them: operating-system files.
 SYSTEM_TREES = tuple(Path(p) for p in (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr",
@@ -22,7 +20,9 @@ RESET_WORD = "default"  # `configure --storage-dir default`: back to MODELHUB_ST
 
 
 def project_dir() -> Path:
-    return Path(settings.BASE_DIR).resolve()
+    # From this file, not from django.conf.settings: modelhub/settings.py checks
+    # MODELHUB_STORAGE_DIR with this module while the settings are still being read.
+    return Path(__file__).resolve().parent.parent
 
 
 def absolute_storage_path(value: str) -> Path:

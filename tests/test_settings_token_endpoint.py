@@ -151,6 +151,33 @@ def test_downloads_after_an_endpoint_change_go_without_the_token(saved_token, at
     assert attacker.requests and authorizations(attacker) == []
 
 
+def test_a_gated_repo_after_an_endpoint_change_says_the_token_is_held_back(saved_token, attacker):
+    attacker.add_repo("org/locked", {"model.gguf": make_gguf()}, gated=True)
+    setting = Setting.load()
+    setting.hub_endpoint = attacker.url
+    setting.save()
+    job = run_download("org/locked")
+    assert job.error_code == "token_unconfirmed"  # not "add a token": one is saved, and held back
+    assert "…4321" in job.error_message and attacker.url in job.guidance
+    assert "configure --confirm-token-endpoint" in job.guidance
+    assert TOKEN not in job.error_message + job.guidance
+    assert authorizations(attacker) == []
+
+
+def test_a_private_repo_after_an_endpoint_change_is_not_found_and_names_the_held_back_token(saved_token, attacker):
+    # A private repo and a missing one look the same without a token: the code stays repo_not_found
+    # (no false claim), and the message says a saved token was held back.
+    attacker.add_repo("org/locked", {"model.gguf": make_gguf()}, private=True)
+    setting = Setting.load()
+    setting.hub_endpoint = attacker.url
+    setting.save()
+    job = run_download("org/locked")
+    assert job.error_code == "repo_not_found"
+    assert "If the repository is private" in job.error_message and "--confirm-token-endpoint" in job.error_message
+    assert TOKEN not in job.error_message + job.guidance
+    assert authorizations(attacker) == []
+
+
 def test_a_changed_default_endpoint_unbinds_the_token_too(db, settings, hub):
     settings.MODELHUB_HUB_ENDPOINT = hub.url
     setting = Setting.load()
