@@ -79,14 +79,16 @@ def walk(root: Path, skip: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def untouched(world, storage):
-    """Call after the job: asserts the world outside storage is exactly as before."""
+def untouched(world, storage, evil):
+    """Call after the job: asserts the world outside storage is exactly as before, and that no origin
+    but the endpoint's ever saw the token."""
     before = walk(world, storage)
 
     def check():
         assert walk(world, storage) == before
         for name in ("victim/x", "victim2/config.json", "victim3/model.safetensors"):
             assert (world / name).read_bytes() == CANARY
+        assert_token_only_at_endpoint(evil)
     return check
 
 
