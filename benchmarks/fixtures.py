@@ -1,4 +1,4 @@
-"""The hub server (tests.hubserver as a subprocess, with its request log) and an isolated ModelHub."""
+"""The hub server (fakehub as a subprocess, with its request log) and an isolated ModelHub."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ from benchmarks.harness import (
 
 
 class HubServer:
-    """`python -m tests.hubserver` serving the repos (the first one first: commit shas depend on order)."""
+    """`python -m fakehub` serving the repos (the first one first: commit shas depend on order)."""
 
     def __init__(self, h: Harness, repos: list[Repo], *, name: str, throttle: int | None = None):
         self.h = h
         self.log = h.path(f"hub-{name}.jsonl")
         self.log.touch()
-        cmd = [PY, "-m", "tests.hubserver", "--port", "0", "--log", str(self.log)]
+        cmd = [PY, "-m", "fakehub", "--port", "0", "--log", str(self.log)]
         for repo in repos:
             cmd += ["--repo", f"{repo.repo_id}={repo.root}"]
         if throttle:

@@ -27,7 +27,7 @@ from benchmarks.data import big_repo, describe_size, small_files_repo  # noqa: E
 from benchmarks.fixtures import HubServer, ModelHub  # noqa: E402
 from benchmarks.harness import MB, REPO_ROOT, BenchError, Harness, MiB  # noqa: E402
 from benchmarks.report import Row, contention, cpu_pressure, machine, render, render_machine  # noqa: E402
-from settings_app.sizes import parse_size  # noqa: E402
+from modelhub.sizes import parse_size  # noqa: E402
 
 RATE_FILE = 600 * MB  # 12 s at the 50 MB/s cap: room for a 10-second window
 SMALL_FILE = 40 * MiB

@@ -3,7 +3,7 @@
 The same text is stored on the job, shown in the admin and printed by `download --json`.
 """
 
-from settings_app.sizes import format_size
+from modelhub.sizes import format_size
 
 SETTINGS_PATH = "/admin/settings_app/setting/"
 

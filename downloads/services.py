@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from downloads import guidance, state, worker_liveness
+from downloads import guidance
+from downloads.jobs import lifecycle, liveness
 from downloads.models import (
     ACTIVE_STATES,
     DownloadJob,
@@ -27,8 +28,8 @@ from downloads.models import (
     VariantStatus,
     WorkerBeat,
 )
-from downloads.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision, require_utf8
-from downloads.storage import variant_home
+from downloads.storage.overview import variant_home
+from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision, require_utf8
 from settings_app.models import Setting
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def is_stale(job: DownloadJob, now=None) -> bool:
     beat = job.heartbeat_at or job.started_at
     if beat is None or beat < now - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT):
         return True
-    return worker_liveness.owner_gone(job.worker, job.started_at, now)
+    return liveness.owner_gone(job.worker, job.started_at, now)
 
 
 def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None, origin: str = "admin",
@@ -107,7 +108,7 @@ def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by
             return DownloadJob.objects.get(variant=variant, state__in=ACTIVE_STATES), True
         who = f" by {user.get_username()}" if user else ""
         JobEvent.objects.create(job=job, kind="queued", message=f"{kind} queued{who} ({origin}), attempt {attempt}")
-        state.variant_queued(variant, job)
+        lifecycle.variant_queued(variant, job)
         if not run_here:
             transaction.on_commit(dispatch)
     return job, False
@@ -131,7 +132,7 @@ def cancel(job: DownloadJob, *, by=None) -> str:
         if done:
             JobEvent.objects.create(job=job, kind="cancelled", message=f"cancelled{who}")
             job.refresh_from_db()
-            state.variant_after_job(job.variant, job)
+            lifecycle.variant_after_job(job.variant, job)
             transaction.on_commit(dispatch)
             return "cancelled"
         job.refresh_from_db()
@@ -271,7 +272,7 @@ def mark_lost(job: DownloadJob) -> bool:
     if done:
         JobEvent.objects.create(job=job, kind="lost", message=event)
         job.refresh_from_db()
-        state.variant_after_job(job.variant, job)
+        lifecycle.variant_after_job(job.variant, job)
     return bool(done)
 
 
@@ -300,7 +301,7 @@ def after_job(job: DownloadJob | None, *, run_here: bool = False) -> DownloadJob
 
 
 def worker_seen(task: str) -> None:
-    from downloads.runner import worker_name
+    from downloads.jobs.runner import worker_name
 
     WorkerBeat.objects.update_or_create(worker=worker_name(), defaults={"last_seen": timezone.now(), "last_task": task})
     WorkerBeat.objects.filter(last_seen__lt=timezone.now() - timedelta(days=1)).delete()

@@ -2,7 +2,9 @@
 
 import logging
 
-from downloads import runner, services, storage_health
+from downloads import services
+from downloads.jobs import runner
+from downloads.storage import health
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ def reverify_installed() -> list[int]:
     calls, every run), then queue a fast verify for installed variants not checked within the interval.
     Returns the ids of the verify jobs queued."""
     try:
-        jobs = storage_health.apply()["verify_jobs"]
+        jobs = health.apply()["verify_jobs"]
     except Exception:  # a bug in the cheap check must not stop the re-verification
         log.exception("storage health check failed")
         jobs = []

@@ -2,7 +2,8 @@
 
 from django.contrib.auth import get_user_model
 
-from downloads import cache_import, cache_sources, updates
+from downloads import updates
+from downloads.storage import discovery, imports
 
 
 def check_updates() -> dict:
@@ -17,5 +18,5 @@ def import_snapshots(keys: list[str], mode: str, user_id: int | None = None,
                      locations: list[str] | tuple = ()) -> list[dict]:
     """From the Storage page: copying and hashing whole models is too slow for a web request."""
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    found = cache_sources.find_by_keys(keys, extra_locations=locations)
-    return [r.as_dict() for r in cache_import.import_snapshots(found, mode=mode, by=user)]
+    found = discovery.find_by_keys(keys, extra_locations=locations)
+    return [r.as_dict() for r in imports.import_snapshots(found, mode=mode, by=user)]

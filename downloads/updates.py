@@ -8,11 +8,11 @@ one gated or deleted repo does not stop the check of the others.
 import logging
 from dataclasses import asdict, dataclass
 
-from downloads import state
-from downloads.cache_layout import is_commit
-from downloads.errors import HubError
-from downloads.hub import client_from_settings
+from downloads.jobs import lifecycle
 from downloads.models import ModelVariant, VariantStatus
+from engine.cache.layout import is_commit
+from engine.errors import HubError
+from settings_app.hub_client import client_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ def check_updates(variants=None) -> list[UpdateCheck]:
         if isinstance(answer, Exception):
             result.error_code = getattr(answer, "code", "internal_error")
             result.error_message = getattr(answer, "message", None) or f"{type(answer).__name__}: {answer}"
-            state.variant_upstream_checked(variant, error=f"{result.error_code}: {result.error_message}")
+            lifecycle.variant_upstream_checked(variant, error=f"{result.error_code}: {result.error_message}")
             continue
-        state.variant_upstream_checked(variant, commit=answer)
+        lifecycle.variant_upstream_checked(variant, commit=answer)
         result.upstream_commit = answer
         result.update_available = variant.update_available
     return results

@@ -16,6 +16,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     # Before admin/: the admin's catch-all would answer these with a 404.
-    path("admin/storage/", include("downloads.storage_urls")),
+    path("admin/storage/", include("downloads.admin.storage_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,4 +4,4 @@
 # Up-to-date files are skipped, so this costs nothing on the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m compileall -q -j 0 modelhub downloads settings_app >/dev/null
+.venv/bin/python -m compileall -q -j 0 modelhub engine downloads settings_app fakehub >/dev/null

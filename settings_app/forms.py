@@ -2,7 +2,8 @@
 
 from django import forms
 
-from settings_app.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, parallelism_problem
+from engine.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, parallelism_problem
+from modelhub.sizes import parse_size
 from settings_app.models import Setting
 from settings_app.services import (
     SettingsError,
@@ -11,7 +12,6 @@ from settings_app.services import (
     clean_storage_dir,
     relative_storage_note,
 )
-from settings_app.sizes import parse_size
 
 _EXACT_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000),
                 ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from settings_app import limits, token_crypto
+from engine import limits
+from modelhub.sizes import parse_size
+from settings_app import token_crypto
 from settings_app.endpoints import endpoint_origin, same_origin
-from settings_app.sizes import parse_size
 from settings_app.validators import absolute_storage_path
 
 

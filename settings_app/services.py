@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from modelhub.sizes import format_size
 from settings_app.models import Setting
-from settings_app.sizes import format_size
 from settings_app.tokens import resolve_token
 from settings_app.validators import check_storage_dir
 
@@ -121,8 +121,8 @@ def describe(setting: Setting | None = None) -> dict:
 
 def check_token(setting: Setting | None = None) -> dict:
     """Ask the Hub's whoami with the token in effect: {ok, user, role, source, message}."""
-    from downloads.errors import HubError
-    from downloads.hub import HubClient
+    from engine.errors import HubError
+    from engine.hub.client import HubClient
 
     setting = setting or Setting.load()
     token = resolve_token(setting)

@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.redaction import register_secret
 from settings_app.endpoints import endpoint_origin
-from settings_app.redaction import register_secret
 from settings_app.token_crypto import TokenDecryptError
 
 

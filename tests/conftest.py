@@ -44,7 +44,7 @@ def fast_retries(settings):
 def hub():
     from huggingface_hub.utils import close_session
 
-    from tests.hubserver import FakeHub
+    from fakehub.server import FakeHub
 
     server = FakeHub(tree_page_size=50).start()
     yield server

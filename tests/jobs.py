@@ -1,6 +1,7 @@
 """The real download path, run in the test process (as `download --wait` does)."""
 
-from downloads import runner, services
+from downloads import services
+from downloads.jobs import runner
 from downloads.models import DownloadJob
 
 

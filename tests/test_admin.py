@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from downloads import services, tasks
-from downloads.admin_display import linkify
+from downloads.admin.display import linkify
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
 from settings_app.models import Setting
 from tests.modelfiles import make_gguf
@@ -342,7 +342,7 @@ def test_job_page_guidance_is_escaped(admin_client, configured):
 
 
 def test_delete_files_action_leads_to_the_confirmation_page(configured, hub, admin_client):
-    from downloads import runner
+    from downloads.jobs import runner
 
     hub.add_repo("org/del", {"m.gguf": make_gguf()})
     variant, _ = services.get_or_create_variant(repo_id="org/del")
@@ -369,7 +369,7 @@ def test_delete_files_action_is_hidden_without_its_permission(configured, client
 
 
 def test_check_updates_action_reports_update_available(configured, hub, admin_client):
-    from downloads import runner
+    from downloads.jobs import runner
 
     hub.add_repo("org/upd", {"m.gguf": make_gguf()})
     variant, _ = services.get_or_create_variant(repo_id="org/upd")

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from downloads import catalog
-from downloads.hub import RemoteFile
 from downloads.models import DownloadJob, JobState, ModelVariant
-from downloads.selection import clean_globs, select_files
+from engine import catalog
+from engine.hub.client import RemoteFile
+from engine.selection import clean_globs, select_files
 from tests.modelfiles import make_gguf, make_safetensors, make_shard_index
 
 ADD_FROM_HUB = reverse("admin:downloads_modelvariant_add_from_hub")

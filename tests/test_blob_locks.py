@@ -8,8 +8,8 @@ import time
 import pytest
 from filelock import FileLock
 
-from downloads import blob_locks
-from downloads.errors import JobCancelled
+from engine.cache import locks
+from engine.errors import JobCancelled
 
 
 def test_second_holder_waits_until_the_first_releases(tmp_path):
@@ -19,12 +19,12 @@ def test_second_holder_waits_until_the_first_releases(tmp_path):
 
     def second():
         first_in.wait()
-        with blob_locks.hold(lock):
+        with locks.hold(lock):
             order.append("second")
 
     t = threading.Thread(target=second)
     t.start()
-    with blob_locks.hold(lock):
+    with locks.hold(lock):
         first_in.set()
         time.sleep(0.3)  # the other thread is polling meanwhile
         order.append("first")
@@ -34,21 +34,21 @@ def test_second_holder_waits_until_the_first_releases(tmp_path):
 
 def test_try_hold_reports_a_busy_blob_at_once(tmp_path):
     lock = tmp_path / "abc.lock"
-    with blob_locks.hold(lock):
+    with locks.hold(lock):
         start = time.monotonic()
-        with blob_locks.try_hold(lock) as held:
+        with locks.try_hold(lock) as held:
             assert held is False
         assert time.monotonic() - start < 0.2
-    with blob_locks.try_hold(lock) as held:
+    with locks.try_hold(lock) as held:
         assert held is True
 
 
 def test_excludes_and_is_excluded_by_filelock_as_hf_uses_it(tmp_path):
     lock = tmp_path / "abc.lock"
     with FileLock(str(lock)):  # what huggingface_hub holds while it writes that blob
-        with blob_locks.try_hold(lock) as held:
+        with locks.try_hold(lock) as held:
             assert held is False
-    with blob_locks.hold(lock):
+    with locks.hold(lock):
         with pytest.raises(TimeoutError):
             FileLock(str(lock)).acquire(timeout=0.1)
 
@@ -60,12 +60,12 @@ def test_cancel_stops_the_wait(tmp_path):
 
     def waiter():
         try:
-            with blob_locks.hold(lock, cancel=cancel):
+            with locks.hold(lock, cancel=cancel):
                 errors.append("acquired")
         except JobCancelled:
             errors.append("cancelled")
 
-    with blob_locks.hold(lock):
+    with locks.hold(lock):
         t = threading.Thread(target=waiter)
         t.start()
         time.sleep(0.1)
@@ -82,11 +82,11 @@ def test_a_lock_file_unlinked_by_its_holder_is_not_a_lock(tmp_path):
     got = threading.Event()
 
     def waiter():
-        with blob_locks.hold(lock):
+        with locks.hold(lock):
             got.set()
             time.sleep(0.3)
 
-    with blob_locks.hold(lock):
+    with locks.hold(lock):
         t = threading.Thread(target=waiter)
         t.start()
         time.sleep(0.1)  # the waiter has the old file open and polls it
@@ -94,6 +94,6 @@ def test_a_lock_file_unlinked_by_its_holder_is_not_a_lock(tmp_path):
     t.join(0.05)
     assert got.wait(2)
     # The waiter holds the file that is on disk now: nobody else gets it meanwhile.
-    with blob_locks.try_hold(lock) as held:
+    with locks.try_hold(lock) as held:
         assert held is False
     t.join(2)

@@ -11,11 +11,11 @@ from django.core.management.base import CommandError
 from huggingface_hub import scan_cache_dir
 
 from downloads import services
-from downloads.cache_layout import RepoCache
-from downloads.inline import run_and_follow
+from downloads.jobs.inline import run_and_follow
 from downloads.models import JobState, ModelVariant, VariantStatus
-from downloads.storage_cleanup import cleanup_storage
-from downloads.storage_delete import delete_variant_files, plan_delete
+from downloads.storage.cleanup import cleanup_storage
+from downloads.storage.delete import delete_variant_files, plan_delete
+from engine.cache.layout import RepoCache
 from tests.storage_helpers import (
     download,
     model_files,
@@ -199,7 +199,7 @@ def test_delete_confirmation_page_shows_the_plan_then_deletes_on_post(client, in
     client.force_login(staff_user("deleter", "view_modelvariant", "delete_files_modelvariant"))
     page = client.get(f"/admin/storage/delete/?ids={variant.pk}")
     assert page.status_code == 200
-    from settings_app.sizes import format_size
+    from modelhub.sizes import format_size
 
     assert format_size(sum(f.size for f in repo.files.values())) in page.content.decode()
     assert (storage / FOLDER / "snapshots" / repo.sha).exists()  # GET changes nothing

@@ -6,7 +6,8 @@ import os
 import pytest
 from django.core.management import call_command
 
-from downloads import runner, services
+from downloads import services
+from downloads.jobs import runner
 from downloads.models import JobState, ModelVariant, VariantStatus
 from tests.jobs import run_download as download
 from tests.modelfiles import make_gguf, make_safetensors

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from downloads.cache_layout import RepoCache
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
+from engine.cache.layout import RepoCache
 from settings_app.models import Setting
 from tests import workers
 from tests.jobs import run_download as run
@@ -205,7 +205,7 @@ def test_disk_full_with_buffered_small_pieces_stays_disk_full_and_retry_resumes(
     flushing and closing fail the same way, and that second error must not replace disk_full."""
     from huggingface_hub.utils import close_session
 
-    from tests.hostilehub import HostileHub
+    from fakehub.hostile import HostileHub
 
     data = os.urandom(700_000)
 

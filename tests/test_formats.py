@@ -4,8 +4,8 @@ import tracemalloc
 
 import pytest
 
-from downloads import formats
-from downloads.formats import (
+from engine.verify import formats
+from engine.verify.formats import (
     FormatResult,
     check_file,
     check_gguf,

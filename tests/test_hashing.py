@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from downloads.errors import JobCancelled
-from downloads.hashing import PIPELINE_MIN_SIZE, StreamHasher, feed_file, hash_file
+from engine.errors import JobCancelled
+from engine.verify.hashing import PIPELINE_MIN_SIZE, StreamHasher, feed_file, hash_file
 from tests.modelfiles import pseudo_random_bytes
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from downloads.models import JobState, ModelVariant, VariantStatus
+from fakehub.hostile import HostileHub, honest_tree, trickle
 from settings_app.models import Setting
-from tests.hostilehub import HostileHub, honest_tree, trickle
 from tests.jobs import run_download
 
 pytestmark = pytest.mark.django_db
@@ -385,7 +385,7 @@ def test_no_request_through_huggingface_hub_carries_the_token_to_another_origin(
     token is stripped from a request to any origin but the endpoint's."""
     from huggingface_hub.utils import get_session
 
-    from downloads.hub import client_from_settings
+    from settings_app.hub_client import client_from_settings
 
     client = client_from_settings()  # binds the saved token to the endpoint
     assert client.token == TOKEN

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from downloads.http_session import TransferSession
 from downloads.models import JobState
+from engine.transfer.session import TransferSession
 from tests.jobs import run_download
 from tests.modelfiles import make_gguf
 

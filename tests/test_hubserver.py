@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from tests.hubserver import FakeHub, git_blob_sha1
+from fakehub.server import FakeHub, git_blob_sha1
 from tests.modelfiles import pseudo_random_bytes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -507,7 +507,7 @@ def test_cli(tmp_path):
         [
             sys.executable,
             "-m",
-            "tests.hubserver",
+            "fakehub",
             "--port",
             "0",
             "--repo",

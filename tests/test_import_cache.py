@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from huggingface_hub import hf_hub_download, scan_cache_dir, snapshot_download
 
-from downloads import cache_import, cache_sources
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
+from downloads.storage import discovery, imports
 from tests.storage_helpers import blob_of, flip_byte, model_files, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -162,9 +162,9 @@ def test_partials_and_locks_in_the_source_are_not_imported(cached, other, storag
     repo, _path = cached
     (other / FOLDER / "blobs" / "abc123.deadbeef.incomplete").write_bytes(b"half a file")
     (other / ".locks" / FOLDER / "feedface.lock").write_text("")
-    [found] = cache_sources.find_snapshots([other])
+    [found] = discovery.find_snapshots([other])
     assert not any(p.endswith(".incomplete") for p in found.files)
-    [result] = cache_import.import_snapshots([found], mode="copy")
+    [result] = imports.import_snapshots([found], mode="copy")
     assert result.outcome == "imported"
     assert not list((storage / FOLDER / "blobs").glob("*.incomplete"))
     assert not (storage / ".locks" / FOLDER / "feedface.lock").exists()
@@ -179,7 +179,7 @@ def test_storage_page_lists_found_snapshots_and_imports_the_selected_ones(client
     repo, _path = cached
     client.force_login(staff_user("importer", "view_modelvariant", "add_modelvariant"))
     page = client.get("/admin/storage/", {"paths": str(other)}).content.decode()
-    [found] = [f for f in cache_sources.find_snapshots([other]) if f.location == other]
+    [found] = [f for f in discovery.find_snapshots([other]) if f.location == other]
     assert f'value="{found.key}"' in page and repo.sha[:12] in page and "new" in page
     assert client.post("/admin/storage/import/", {"snapshot": found.key, "mode": "move",
                                                   "path": str(other)}).status_code == 403  # moving deletes

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from downloads import services
 from downloads.models import DownloadJob, ModelVariant
-from downloads.selection import InvalidInput, clean_globs
+from engine.selection import InvalidInput, clean_globs
 from tests import workers
 
 HUGE = "99999999999999999999999"  # > 2**63 - 1: SQLite raises OverflowError, PostgreSQL a DataError
@@ -69,7 +69,7 @@ def test_cleanup_older_than_must_be_a_finite_number_of_hours(configured, capsys,
 
 
 def test_cleanup_service_itself_refuses_nan():
-    from downloads.storage_cleanup import cleanup_storage
+    from downloads.storage.cleanup import cleanup_storage
 
     with pytest.raises(ValueError):
         cleanup_storage(older_than_hours=float("nan"), dry_run=True)

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from downloads import runner, services
+from downloads import services
+from downloads.jobs import runner
 from downloads.models import DownloadJob, JobState, WorkerBeat
 
 

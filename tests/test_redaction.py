@@ -7,8 +7,8 @@ import string
 
 import pytest
 
-from settings_app import redaction
-from settings_app.redaction import REDACTED, RedactTokensFilter, redact, register_secret
+from engine import redaction
+from engine.redaction import REDACTED, RedactTokensFilter, redact, register_secret
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from downloads import runner, services
-from downloads.cache_layout import RepoCache
+from downloads import services
+from downloads.jobs import runner
 from downloads.models import DownloadJob, JobEvent, JobState, ModelVariant, VariantStatus
+from engine.cache.layout import RepoCache
 from tests import workers
 from tests.jobs import run_download as run
 from tests.jobs import start_job
@@ -117,8 +118,8 @@ def test_files_of_a_variant_download_in_parallel(configured, hub):
 def test_cdn_redirect_never_receives_the_token(db, storage):
     from huggingface_hub.utils import close_session
 
+    from fakehub.server import FakeHub
     from settings_app.models import Setting
-    from tests.hubserver import FakeHub
 
     with FakeHub(use_cdn=True) as cdn_hub:
         cdn_hub.add_token("hf_cdnTestToken1234", can_access=["org/cdn"])

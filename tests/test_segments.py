@@ -6,11 +6,12 @@ import threading
 import pytest
 from django.db import connection
 
-from downloads import runner, services
-from downloads.cache_layout import RepoCache
+from downloads import services
+from downloads.jobs import runner
 from downloads.models import DownloadJob, JobState
-from downloads.progress import RateLimiter
-from downloads.segments import plan, sidecar_path
+from engine.cache.layout import RepoCache
+from engine.transfer.progress import RateLimiter
+from engine.transfer.segments import plan, sidecar_path
 from settings_app.models import Setting
 from tests import workers
 from tests.jobs import start_job
@@ -110,7 +111,7 @@ def test_rate_limiter_never_exceeds_its_rate():
 
 
 def test_write_behind_starts_syncing_only_for_large_writes(tmp_path):
-    from downloads.writeback import WriteBehind
+    from engine.transfer.writeback import WriteBehind
 
     with open(tmp_path / "f", "wb") as fh:
         wb = WriteBehind(fh.fileno(), step=1000)

@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from downloads.cache_layout import RepoCache
 from downloads.models import JobState
-from downloads.segments import ALIGN, sidecar_path
-from settings_app.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, job_parallelism
+from engine.cache.layout import RepoCache
+from engine.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, job_parallelism
+from engine.transfer.segments import ALIGN, sidecar_path
 from settings_app.models import Setting
 from tests.jobs import run_download, start_job
 from tests.modelfiles import pseudo_random_bytes
@@ -73,7 +73,7 @@ def test_many_file_repo_never_runs_more_file_threads_than_the_bound(configured, 
     Setting.objects.filter(pk=1).update(max_parallel_files=500)  # stored before the bound existed
     job = start_job("org/many", kind="files")
     with PeakThreads(f"job{job.pk}_") as threads:
-        from downloads import runner
+        from downloads.jobs import runner
 
         job = runner.run_job(job.pk)
     assert job.state == JobState.SUCCEEDED, job.error_message

@@ -5,8 +5,8 @@ import os
 import pytest
 from huggingface_hub import snapshot_download
 
-from downloads.storage import storage_overview
-from settings_app.sizes import format_size
+from downloads.storage.overview import storage_overview
+from modelhub.sizes import format_size
 from tests.storage_helpers import (
     download,
     model_files,

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from downloads import state, storage_health, tasks
+from downloads import tasks
+from downloads.jobs import lifecycle
 from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
+from downloads.storage import health
 from tests.storage_helpers import download, model_files
 
 
@@ -132,7 +134,7 @@ def test_a_folder_that_comes_back_is_verified_and_installed_again(variant, stora
 @pytest.mark.django_db
 def test_read_only_storage_folder_is_flagged_and_cleared_when_writable(variant, storage, admin_client):
     with read_only(storage) as why:
-        assert storage_health.folder_state(storage)[0] == storage_health.READ_ONLY
+        assert health.folder_state(storage)[0] == health.READ_ONLY
         tasks.reverify_installed()
         variant = refreshed(variant)
         # The files are intact and readable: still installed, with the notice and what to do.
@@ -148,16 +150,16 @@ def test_read_only_storage_folder_is_flagged_and_cleared_when_writable(variant, 
 
 @pytest.mark.django_db
 def test_read_only_notice_does_not_demote_the_variant_when_a_download_fails(variant):
-    ModelVariant.objects.filter(pk=variant.pk).update(problem=f"{state.READ_ONLY}: /x (mounted read-only).")
+    ModelVariant.objects.filter(pk=variant.pk).update(problem=f"{lifecycle.READ_ONLY}: /x (mounted read-only).")
     variant = refreshed(variant)
     job = DownloadJob.objects.create(variant=variant, state=JobState.FAILED, error_code="storage_error")
-    state.variant_after_job(variant, job)
+    lifecycle.variant_after_job(variant, job)
     assert refreshed(variant).status == VariantStatus.INSTALLED
 
 
 @pytest.mark.django_db
 def test_healthy_storage_reports_nothing(variant, admin_client):
-    assert storage_health.check() == []
+    assert health.check() == []
     assert tasks.reverify_installed() == []
     assert refreshed(variant).status == VariantStatus.INSTALLED
     assert "Needs attention" not in storage_page(admin_client)
@@ -166,7 +168,7 @@ def test_healthy_storage_reports_nothing(variant, admin_client):
 @pytest.mark.django_db
 def test_fresh_install_without_a_storage_folder_is_not_an_alarm(configured, storage, admin_client):
     shutil.rmtree(storage)  # the first download creates it
-    assert storage_health.check() == []
+    assert health.check() == []
     assert "Needs attention" not in storage_page(admin_client)
 
 

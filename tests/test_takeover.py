@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from downloads import services
-from downloads.cache_layout import RepoCache
 from downloads.models import DownloadJob, JobEvent, JobState, ModelVariant, VariantStatus
+from engine.cache.layout import RepoCache
 from tests import workers
 from tests.modelfiles import pseudo_random_bytes
 

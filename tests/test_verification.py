@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from downloads import runner, services, tasks
+from downloads import services, tasks
+from downloads.jobs import runner
 from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
 from settings_app.models import Setting
 from tests.jobs import run_download as run

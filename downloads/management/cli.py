@@ -7,8 +7,8 @@ import time
 from django.core.management.base import CommandError
 
 from downloads.models import DownloadJob
-from downloads.selection import DB_INT_MAX, is_db_id
-from settings_app.sizes import format_size
+from engine.selection import DB_INT_MAX, is_db_id
+from modelhub.sizes import format_size
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130

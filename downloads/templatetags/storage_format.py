@@ -2,7 +2,7 @@
 
 from django import template
 
-from settings_app.sizes import format_size
+from modelhub.sizes import format_size
 
 register = template.Library()
 

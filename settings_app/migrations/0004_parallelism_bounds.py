@@ -3,7 +3,7 @@
 import django.core.validators
 from django.db import migrations, models
 
-from settings_app.limits import job_parallelism
+from engine.limits import job_parallelism
 
 
 def clamp_stored_values(apps, schema_editor):

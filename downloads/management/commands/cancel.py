@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand
 
 from downloads import services
+from downloads.admin.presenters import job_dict
 from downloads.management.cli import print_json, rows_by_id
 from downloads.models import DownloadJob
-from downloads.presenters import job_dict
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from downloads.management.cli import invalid, print_json
-from downloads.storage_cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
-from settings_app.sizes import format_size
+from downloads.storage.cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
+from modelhub.sizes import format_size
 
 
 class Command(BaseCommand):

@@ -2,10 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from downloads import storage_delete
 from downloads.management.cli import print_json, rows_by_id
 from downloads.models import ModelVariant
-from settings_app.sizes import format_size
+from downloads.storage import delete
+from modelhub.sizes import format_size
 
 
 class Command(BaseCommand):
@@ -25,9 +25,9 @@ class Command(BaseCommand):
         variants = rows_by_id(ModelVariant.objects.all(), opts["variant_ids"], "variant", as_json=as_json,
                               stdout=self.stdout)
         if opts["dry_run"]:
-            plans = storage_delete.plan_delete(variants).variants
+            plans = delete.plan_delete(variants).variants
         else:
-            plans = [storage_delete.delete_variant_files(v) for v in variants]
+            plans = [delete.delete_variant_files(v) for v in variants]
         if as_json:
             print_json(self.stdout, {"dry_run": opts["dry_run"], "bytes_freed": sum(p.bytes_freed for p in plans
                                                                                     if not p.refused),

@@ -2,12 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from downloads import inline, services
+from downloads import services
+from downloads.admin.presenters import job_dict
+from downloads.jobs import inline
 from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, invalid, print_json
 from downloads.models import JobState
-from downloads.presenters import job_dict
-from downloads.selection import DB_INT_MAX, InvalidInput
-from settings_app.sizes import parse_size
+from engine.selection import DB_INT_MAX, InvalidInput
+from modelhub.sizes import parse_size
 
 
 class Command(BaseCommand):

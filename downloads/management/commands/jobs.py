@@ -2,10 +2,10 @@
 
 from django.core.management.base import BaseCommand
 
+from downloads.admin.presenters import job_dict
 from downloads.management.cli import check_count, print_json
 from downloads.models import ACTIVE_STATES, DownloadJob
-from downloads.presenters import job_dict
-from settings_app.sizes import format_size
+from modelhub.sizes import format_size
 
 
 class Command(BaseCommand):

@@ -2,12 +2,12 @@
 
 from django.core.management.base import BaseCommand
 
+from downloads.admin.presenters import variant_dict
 from downloads.management.cli import print_json
 from downloads.models import ModelVariant
-from downloads.presenters import variant_dict
-from downloads.storage import variant_size_on_disk
+from downloads.storage.overview import variant_size_on_disk
+from modelhub.sizes import format_size
 from settings_app.models import Setting
-from settings_app.sizes import format_size
 
 
 class Command(BaseCommand):

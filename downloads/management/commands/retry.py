@@ -2,11 +2,12 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from downloads import inline, services
+from downloads import services
+from downloads.admin.presenters import job_dict
+from downloads.jobs import inline
 from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, print_json
 from downloads.management.commands.cancel import load_jobs
 from downloads.models import JobState
-from downloads.presenters import job_dict
 
 
 class Command(BaseCommand):

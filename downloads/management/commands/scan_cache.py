@@ -4,10 +4,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from downloads import cache_import, cache_sources
 from downloads.management.cli import invalid, print_json
-from downloads.selection import InvalidInput, require_utf8
-from settings_app.sizes import format_size
+from downloads.storage import discovery, imports
+from engine.selection import InvalidInput, require_utf8
+from modelhub.sizes import format_size
 
 
 class Command(BaseCommand):
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         missing = [p for p in opts["path"] if not Path(p).expanduser().is_dir()]
         if missing:
             raise invalid(f"no such folder: {', '.join(missing)}", as_json=as_json, stdout=self.stdout)
-        found = cache_sources.find_snapshots(opts["path"])
+        found = discovery.find_snapshots(opts["path"])
         if not opts["do_import"]:
             if as_json:
                 print_json(self.stdout, [f.as_dict() for f in found])
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 self._list(found)
             return
         try:
-            results = cache_import.import_snapshots(found, mode=mode)
+            results = imports.import_snapshots(found, mode=mode)
         except InvalidInput as exc:
             raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
         if as_json:

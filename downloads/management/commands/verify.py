@@ -2,11 +2,12 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from downloads import inline, services
+from downloads import services
+from downloads.admin.presenters import job_dict
+from downloads.jobs import inline
 from downloads.management.cli import ProgressBar, invalid, print_json, rows_by_id
 from downloads.models import JobState, ModelVariant
-from downloads.presenters import job_dict
-from downloads.selection import InvalidInput
+from engine.selection import InvalidInput
 
 
 class Command(BaseCommand):

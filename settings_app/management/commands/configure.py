@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from downloads.management.cli import EXIT_INVALID, print_json
+from engine.limits import parallelism_problem
+from modelhub.sizes import parse_size
 from settings_app import services as settings_services
-from settings_app.limits import parallelism_problem
 from settings_app.models import Setting
-from settings_app.sizes import parse_size
 from settings_app.token_crypto import TokenDecryptError, reencrypt
 from settings_app.validators import RESET_WORD
 

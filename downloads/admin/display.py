@@ -1,0 +1,120 @@
+"""HTML fragments of the admin: badges, progress bars, human sizes, guidance with clickable links.
+
+Everything goes through format_html, so values are escaped. Live elements carry `data-mh-job` (the job
+id) and `data-mh-field` (what they show); downloads/static/downloads/progress.js updates them in place
+from the progress endpoint, so the server-side rendering and the live one stay the same markup.
+"""
+
+import re
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
+from modelhub.sizes import format_size
+
+ACTIVE = {s.value for s in ACTIVE_STATES}
+# http(s) URLs up to whitespace or a quote/bracket; trailing sentence punctuation is not part of a link.
+# http(s) URLs, and paths inside this admin (guidance written by a worker, which doesn't know the
+# site's own address, names the Settings page as /admin/settings_app/setting/).
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+|(?<![\w/:.])/admin/[^\s<>\"'()\[\]{}]*")
+_TRAILING = ".,;:!?"
+
+
+def human_size(n: int | float | None) -> str:
+    return format_size(n) if n is not None else "—"
+
+
+def human_speed(bps: float | None) -> str:
+    return f"{format_size(bps)}/s" if bps else ""
+
+
+def human_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s left"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s left"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+
+
+def short_hash(value: str | None) -> SafeString:
+    """First 12 characters, the whole hash in the tooltip."""
+    if not value:
+        return mark_safe("—")
+    return format_html('<code title="{}">{}…</code>', value, value[:12])
+
+
+def state_badge(job: DownloadJob) -> SafeString:
+    return format_html('<span class="mh-badge mh-state-{}" data-mh-job="{}" data-mh-field="state" data-mh-state="{}">'
+                       "{}</span>", job.state, job.pk, job.state, job.get_state_display())
+
+
+def status_badge(variant: ModelVariant) -> SafeString:
+    return format_html('<span class="mh-badge mh-status-{}" data-mh-variant="{}" data-mh-field="status" '
+                       'data-mh-status="{}">{}</span>', variant.status, variant.pk, variant.status,
+                       variant.get_status_display())
+
+
+def progress_bar(job: DownloadJob | None, *, variant_id: int | None = None, sizes: bool = True,
+                 rate: bool = True) -> SafeString:
+    """Bar + percent (+ bytes done/total, speed and ETA). In a variant row it follows that variant's latest job."""
+    follow = format_html(' data-mh-variant-progress="{}"', variant_id) if variant_id else ""
+    if job is None:  # a hidden bar the live update can fill once a job appears
+        return format_html('<div class="mh-progress" hidden{}></div>', follow)
+    pct = f"{job.percent:.1f}"
+    extra = format_html(' <span class="mh-bytes" data-mh-job="{}" data-mh-field="bytes">{} / {}</span>', job.pk,
+                        human_size(job.bytes_done), human_size(job.bytes_total)) if sizes else ""
+    if rate:
+        extra = format_html("{} {} {}", extra, live_speed(job), live_eta(job))
+    return format_html(
+        '<div class="mh-progress"{follow} data-mh-job="{id}" data-mh-field="progress" data-mh-state="{state}">'
+        '<a class="mh-bar" href="{url}" role="progressbar" aria-label="Job {id} progress" aria-valuemin="0" '
+        'aria-valuemax="100" aria-valuenow="{pct}" data-mh-job="{id}" data-mh-field="bar">'
+        '<span class="mh-bar-fill mh-fill-{state}" style="width: {pct}%" data-mh-job="{id}" data-mh-field="fill">'
+        '</span></a> <span class="mh-pct" data-mh-job="{id}" data-mh-field="pct">{pct}%</span>{extra}</div>',
+        follow=follow, id=job.pk, state=job.state, pct=pct, extra=extra,
+        url=reverse("admin:downloads_downloadjob_change", args=[job.pk]),
+    )
+
+
+def live_speed(job: DownloadJob) -> SafeString:
+    return format_html('<span class="mh-speed" data-mh-job="{}" data-mh-field="speed">{}</span>', job.pk,
+                       human_speed(job.speed_bps if job.is_active else 0))
+
+
+def live_eta(job: DownloadJob) -> SafeString:
+    return format_html('<span class="mh-eta" data-mh-job="{}" data-mh-field="eta">{}</span>', job.pk,
+                       human_eta(job.eta_seconds))
+
+
+def linkify(text: str | None) -> SafeString:
+    """Escape the text, and turn its http(s) URLs and /admin/ paths into links. The URL itself is escaped
+    too (as the link text and inside href), so nothing in guidance or an error message can inject markup."""
+    text = text or ""
+    pieces = []
+    at = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_TRAILING)
+        end = match.start() + len(url)
+        pieces.append(format_html("{}", text[at:match.start()]))
+        if url.startswith("/"):
+            pieces.append(format_html('<a href="{}">{}</a>', url, url))
+        else:
+            pieces.append(format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url))
+        at = end
+    pieces.append(format_html("{}", text[at:]))
+    return mark_safe("".join(pieces))
+
+
+def job_link(job: DownloadJob) -> SafeString:
+    return format_html('<a href="{}">Job {}</a>', reverse("admin:downloads_downloadjob_change", args=[job.pk]),
+                       job.pk)
+
+
+def job_links(jobs) -> SafeString:
+    return format_html_join(", ", '<a href="{}">{}</a>',
+                            ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk) for j in jobs))

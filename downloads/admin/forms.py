@@ -1,0 +1,105 @@
+"""Admin forms for variants: validated with the same cleaners `services.get_or_create_variant` uses,
+so the admin refuses exactly what the service and the commands refuse."""
+
+from django import forms
+
+from downloads.models import ModelVariant, RepoType
+from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
+from engine.verify.checks import DEFAULT_RULES
+from settings_app.models import Setting
+
+
+def kind_choices(current: str = "") -> list[tuple[str, str]]:
+    """Kinds with a completeness rule (built in, or added in Settings), plus the variant's current one."""
+    kinds = [k for k in DEFAULT_RULES if k != "*"]
+    kinds += sorted(k for k in (Setting.load().completeness_rules or {}) if k not in kinds and k != "*")
+    if current and current not in kinds:
+        kinds.append(current)
+    return [(k, k) for k in kinds]
+
+
+class GlobListField(forms.CharField):
+    """A list of glob patterns edited as text, one pattern per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60, "spellcheck": "false"})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        return super().to_python(value) or ""
+
+
+class ModelVariantForm(forms.ModelForm):
+    include = GlobListField(required=False, help_text="One glob per line, matched against full paths, e.g. "
+                            "<code>*Q4_K_M*.gguf</code>. Empty: every file.")
+    exclude = GlobListField(required=False, help_text="One glob per line; files to leave out.")
+    kind = forms.ChoiceField(help_text="Chooses the completeness rule a download must satisfy.")
+
+    class Meta:
+        model = ModelVariant
+        fields = ["repo_id", "repo_type", "revision", "name", "kind", "include", "exclude"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # a view-only page builds the form without fields
+            self.fields["kind"].choices = kind_choices(self.instance.kind if self.instance.pk else "")
+        if "revision" in self.fields:
+            self.fields["revision"].required = False  # empty means main, as in the service
+
+    def clean_repo_id(self):
+        return _cleaned(clean_repo_id, self.cleaned_data.get("repo_id"))
+
+    def clean_revision(self):
+        return _cleaned(clean_revision, self.cleaned_data.get("revision"))
+
+    def clean_include(self):
+        return _cleaned(clean_globs, self.cleaned_data.get("include"), "include")
+
+    def clean_exclude(self):
+        return _cleaned(clean_globs, self.cleaned_data.get("exclude"), "exclude")
+
+
+def _cleaned(cleaner, *args):
+    try:
+        return cleaner(*args)
+    except InvalidInput as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
+class RepoLookupForm(forms.Form):
+    """Step 1 of Add from Hub: which repo to look at."""
+
+    repo_id = forms.CharField(label="Repo id", max_length=200, help_text="org/name, or a huggingface.co URL",
+                              widget=forms.TextInput(attrs={"size": 50, "autofocus": True,
+                                                            "placeholder": "Qwen/Qwen2.5-0.5B-Instruct-GGUF"}))
+    repo_type = forms.ChoiceField(label="Repo type", choices=RepoType.choices, initial=RepoType.MODEL)
+    revision = forms.CharField(label="Revision", max_length=255, required=False,
+                               help_text="branch, tag or commit; empty: main")
+
+    def clean_repo_id(self):
+        return _cleaned(clean_repo_id, self.cleaned_data.get("repo_id"))
+
+    def clean_revision(self):
+        return _cleaned(clean_revision, self.cleaned_data.get("revision"))
+
+
+class CreateChoicesForm(forms.Form):
+    """Step 2 of Add from Hub: which of the computed choices become variants."""
+
+    choices = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, error_messages={
+        "required": "Tick at least one choice.",
+        "invalid_choice": "%(value)s is not among this repo's choices any more (the repo changed upstream?); "
+                          "look it up again.",
+    })
+    kind = forms.ChoiceField(initial="text", help_text="Completeness rule for the new variants.")
+    download_now = forms.BooleanField(required=False, initial=True, label="Download now", label_suffix="")
+
+    def __init__(self, *args, choice_keys: list[str], can_download: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["choices"].choices = [(k, k) for k in choice_keys]
+        self.fields["kind"].choices = kind_choices()
+        if not can_download:  # without the download permission the box is not offered, nor honoured
+            del self.fields["download_now"]

@@ -1,0 +1,107 @@
+"""Download jobs: each attempt, read-only. The queue first, then history; the job page with guidance,
+verification table and events (extra context from views)."""
+
+from django.contrib import admin
+from django.db.models import Case, F, Value, When
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from downloads.admin import actions, views
+from downloads.admin.display import live_eta, live_speed, progress_bar, state_badge
+from downloads.admin.live import LiveProgressMixin
+from downloads.models import ACTIVE_STATES, DownloadJob
+
+ACTIVE = [s.value for s in ACTIVE_STATES]
+
+
+@admin.register(DownloadJob)
+class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
+    list_display = ("job_display", "variant_display", "kind", "state_display", "progress_display", "speed_display",
+                    "eta_display", "error_code_display", "attempt", "requested_by", "created_at")
+    list_filter = ("state", "kind", "error_code")
+    list_select_related = ("variant", "requested_by")
+    search_fields = ("variant__repo_id", "variant__name")
+    actions = ["cancel_selected", "retry_selected"]
+    # The queue first, in the order it runs (running, then queued oldest first); then history, newest first.
+    ordering = (
+        Case(When(state__in=ACTIVE, then=Value(0)), default=Value(1)).asc(),
+        Case(When(state__in=ACTIVE, then=F("created_at"))).asc(),
+        F("created_at").desc(),
+        F("id").desc(),
+    )
+    fieldsets = [
+        ("Job", {"fields": ["variant_display", "kind", "origin", "requested_by", "attempt", "commit", "force",
+                            "rate_limit", "only_paths"]}),
+        ("Timing", {"fields": ["created_at", "dispatched_at", "started_at", "finished_at", "heartbeat_at", "worker",
+                               "task_id"]}),
+        ("Transfer", {"fields": ["files_done", "files_total", "bytes_done", "bytes_total", "bytes_transferred",
+                                 "bytes_resumed"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # jobs change only through actions and buttons, which call the services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("progress/", view(self.progress_view), name="downloads_downloadjob_progress"),
+            path("<int:pk>/cancel/", view(self.button_view), {"action": "cancel"}, name="downloads_downloadjob_cancel"),
+            path("<int:pk>/retry/", view(self.button_view), {"action": "retry"}, name="downloads_downloadjob_retry"),
+        ] + super().get_urls()
+
+    def progress_view(self, request):
+        return views.progress(request, self)
+
+    def button_view(self, request, pk, action):
+        return views.job_button(request, self, pk, action)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url,
+                                   extra_context={**views.job_page_context(self, request, object_id),
+                                                  **(extra_context or {})})
+
+    # --- columns
+    @admin.display(description="Job", ordering="id")
+    def job_display(self, obj):
+        return f"Job {obj.pk}"
+
+    @admin.display(description="Variant", ordering="variant__repo_id")
+    def variant_display(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:downloads_modelvariant_change", args=[obj.variant_id]),
+                           obj.variant)
+
+    @admin.display(description="State", ordering="state")
+    def state_display(self, obj):
+        return state_badge(obj)
+
+    @admin.display(description="Progress")
+    def progress_display(self, obj):
+        return progress_bar(obj, rate=False)
+
+    @admin.display(description="Speed", ordering="speed_bps")
+    def speed_display(self, obj):
+        return live_speed(obj)
+
+    @admin.display(description="ETA")
+    def eta_display(self, obj):
+        return live_eta(obj)
+
+    @admin.display(description="Error code", ordering="error_code")
+    def error_code_display(self, obj):
+        # The raw code, as the guidance box, `download --json` and the docs name it.
+        return format_html("<code>{}</code>", obj.error_code) if obj.error_code else ""
+
+    # --- actions
+    @admin.action(description="Cancel selected jobs", permissions=["download"])
+    def cancel_selected(self, request, queryset):
+        actions.cancel_jobs(self, request, queryset).send(self, request)
+
+    @admin.action(description="Retry selected jobs", permissions=["download"])
+    def retry_selected(self, request, queryset):
+        actions.retry_jobs(self, request, queryset).send(self, request)

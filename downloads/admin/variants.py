@@ -1,0 +1,174 @@
+"""Model variants: what to have. List with live progress, the variant page, actions and buttons."""
+
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+
+from downloads import updates
+from downloads.admin import actions, add_from_hub, views
+from downloads.admin.display import human_size, progress_bar, state_badge, status_badge
+from downloads.admin.forms import ModelVariantForm
+from downloads.admin.live import LiveProgressMixin
+from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
+
+ACTIVE = [s.value for s in ACTIVE_STATES]
+RECENT_JOBS = 20
+
+
+@admin.register(ModelVariant)
+class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
+    form = ModelVariantForm
+    list_display = ("repo_id", "name", "revision", "kind", "status_display", "size_display", "progress_display",
+                    "last_verified_at", "update_available_display")
+    list_display_links = ("repo_id", "name")
+    list_filter = ("status", "repo_type", "kind")
+    search_fields = ("repo_id", "name")
+    actions = ["download_selected", "cancel_selected", "retry_selected", "verify_selected", "verify_full_selected",
+               "repair_selected", "check_updates_selected", "delete_files_selected"]
+    readonly_fields = ("status_display", "commit", "upstream_display", "size_display", "local_path",
+                       "last_verified_at", "problem", "manifest_display", "jobs_display")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            ("What to download", {"fields": ["repo_id", "repo_type", "revision", "name", "kind"]}),
+            ("Which files", {"fields": ["include", "exclude"],
+                             "description": "Glob patterns on full repo paths, one per line. A GGUF quant is "
+                                            "usually one exact file name; Add from Hub computes these for you."}),
+        ]
+        if obj is not None:
+            fieldsets += [
+                ("On disk", {"fields": ["status_display", "commit", "upstream_display", "size_display", "local_path",
+                                        "last_verified_at", "problem", "manifest_display"]}),
+                ("Jobs", {"fields": ["jobs_display"]}),
+            ]
+        return fieldsets
+
+    def get_queryset(self, request):
+        # One query for all rows' active jobs, so the progress column costs the same for 5 or 500 rows.
+        active = DownloadJob.objects.filter(state__in=ACTIVE).order_by("created_at")
+        return super().get_queryset(request).prefetch_related(Prefetch("jobs", queryset=active, to_attr="active_jobs"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("add-from-hub/", view(self.add_from_hub_view), name="downloads_modelvariant_add_from_hub"),
+            path("<int:pk>/download/", view(self.button_view), {"action": "download"},
+                 name="downloads_modelvariant_download"),
+            path("<int:pk>/verify/", view(self.button_view), {"action": "verify"},
+                 name="downloads_modelvariant_verify"),
+            path("<int:pk>/cancel/", view(self.button_view), {"action": "cancel"},
+                 name="downloads_modelvariant_cancel"),
+        ] + super().get_urls()
+
+    def add_from_hub_view(self, request):
+        return add_from_hub.add_from_hub(self, request)
+
+    def button_view(self, request, pk, action):
+        return views.variant_button(request, self, pk, action)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_download": self.has_download_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    # --- columns
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size_display(self, obj):
+        return human_size(obj.size_bytes)
+
+    @admin.display(description="Progress")
+    def progress_display(self, obj):
+        jobs = getattr(obj, "active_jobs", None)
+        return progress_bar(jobs[0] if jobs else None, variant_id=obj.pk)
+
+    @admin.display(description="Update", boolean=True)
+    def update_available_display(self, obj):
+        return obj.update_available
+
+    @admin.display(description="Upstream")
+    def upstream_display(self, obj):
+        error = format_html(" — last check failed: {}", obj.upstream_error) if obj.upstream_error else ""
+        if not obj.upstream_commit:
+            return format_html("not checked yet{}", error)
+        state = "update available" if obj.update_available else "up to date"
+        return format_html("{} ({}, checked {}){}", state, obj.upstream_commit[:12], obj.upstream_checked_at, error)
+
+    @admin.display(description="Installed files")
+    def manifest_display(self, obj):
+        files = (obj.manifest or {}).get("files") or {}
+        if not files:
+            return "nothing installed"
+        rows = format_html_join("", "<li><code>{}</code> ({})</li>",
+                                ((p, human_size(r.get("size"))) for p, r in sorted(files.items())[:50]))
+        more = format_html("<li>… and {} more</li>", len(files) - 50) if len(files) > 50 else ""
+        return format_html("{} file(s), {} at commit <code>{}</code><ul class=\"mh-files\">{}{}</ul>",
+                           len(files), human_size(sum(r.get("size", 0) for r in files.values())),
+                           (obj.manifest.get("commit") or "")[:12], rows, more)
+
+    @admin.display(description="Recent jobs")
+    def jobs_display(self, obj):
+        jobs = list(obj.jobs.select_related("requested_by").order_by("-created_at", "-id")[:RECENT_JOBS])
+        if not jobs:
+            return "no job yet"
+        rows = format_html_join("", "<tr><td><a href=\"{}\">Job {}</a></td><td>{}</td><td>{}</td><td>{}</td>"
+                                    "<td>{}</td><td>{}</td><td>{}</td></tr>",
+                                ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk, j.get_kind_display(),
+                                  state_badge(j), progress_bar(j, sizes=False, rate=False), j.error_code or "",
+                                  j.requested_by or j.origin, localtime(j.created_at).strftime("%Y-%m-%d %H:%M:%S"))
+                                 for j in jobs))
+        all_url = reverse("admin:downloads_downloadjob_changelist") + f"?variant__id__exact={obj.pk}"
+        return format_html('<table class="mh-jobs"><thead><tr><th>Job</th><th>Kind</th><th>State</th><th>Progress</th>'
+                           "<th>Error</th><th>By</th><th>Created</th></tr></thead><tbody>{}</tbody></table>"
+                           '<p><a href="{}">All jobs of this variant</a></p>', rows, all_url)
+
+    # --- actions (permission "download" hides them; admin_actions also refuses them server-side)
+    @admin.action(description="Download selected", permissions=["download"])
+    def download_selected(self, request, queryset):
+        actions.download(self, request, queryset).send(self, request)
+
+    @admin.action(description="Cancel active job of selected", permissions=["download"])
+    def cancel_selected(self, request, queryset):
+        actions.cancel_variants(self, request, queryset).send(self, request)
+
+    @admin.action(description="Retry selected (last finished job)", permissions=["download"])
+    def retry_selected(self, request, queryset):
+        actions.retry_variants(self, request, queryset).send(self, request)
+
+    @admin.action(description="Verify selected (fast)", permissions=["download"])
+    def verify_selected(self, request, queryset):
+        actions.verify(self, request, queryset).send(self, request)
+
+    @admin.action(description="Verify selected (full re-hash)", permissions=["download"])
+    def verify_full_selected(self, request, queryset):
+        actions.verify(self, request, queryset, full=True).send(self, request)
+
+    @admin.action(description="Repair selected (re-download bad files)", permissions=["download"])
+    def repair_selected(self, request, queryset):
+        actions.repair(self, request, queryset).send(self, request)
+
+    @admin.action(description="Check selected for upstream updates", permissions=["download"])
+    def check_updates_selected(self, request, queryset):
+        for result in updates.check_updates(list(queryset)):
+            if result.error_code:
+                self.message_user(request, f"{result.variant}: {result.error_code}: {result.error_message}",
+                                  messages.WARNING)
+            elif result.skipped:
+                self.message_user(request, f"{result.variant}: skipped ({result.skipped})", messages.INFO)
+            else:
+                word = "update available" if result.update_available else "up to date"
+                self.message_user(request, f"{result.variant}: {word}", messages.SUCCESS)
+
+    @admin.action(description="Delete files from disk…", permissions=["delete_files"])
+    def delete_files_selected(self, request, queryset):
+        # The storage page shows what will be freed and asks for confirmation before deleting.
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('modelhub-storage-delete')}?ids={ids}")
+
+    def has_delete_files_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("downloads.delete_files_modelvariant")

@@ -1,0 +1,137 @@
+"""Custom admin views: the live progress JSON, the job/variant page buttons, the job page's context.
+
+All are wrapped by `admin_site.admin_view` in downloads.admin (staff login, CSRF, never cached); the
+POST endpoints also demand the download permission and answer 403 without it.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Q, Subquery
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from downloads.admin import actions
+from downloads.admin.display import human_size, linkify, progress_bar, state_badge
+from downloads.admin.presenters import job_dict
+from downloads.models import ACTIVE_STATES, DownloadJob, JobState, ModelVariant, VariantStatus
+from engine.selection import is_db_id
+
+ACTIVE = [s.value for s in ACTIVE_STATES]
+BUSY_STATUSES = {VariantStatus.QUEUED.value, VariantStatus.DOWNLOADING.value}
+MAX_IDS = 500
+RECENT = timedelta(minutes=5)
+EVENT_LIMIT = 1000
+
+
+def _ids(raw: str | None) -> list[int]:
+    if not raw:
+        return []
+    ids = [int(part) for part in raw.split(",") if part.strip()]  # ValueError on garbage: answered with 400
+    if len(ids) > MAX_IDS:
+        raise ValueError(f"at most {MAX_IDS} ids per request")
+    if not all(is_db_id(i) for i in ids):  # the database would overflow, not answer "none"
+        raise ValueError("an id is out of range")
+    return ids
+
+
+def _job_item(job: DownloadJob) -> dict:
+    return {**job_dict(job, verification=False), "state_label": job.get_state_display(),
+            "url": reverse("admin:downloads_downloadjob_change", args=[job.pk])}
+
+
+@require_GET
+def progress(request, model_admin):
+    """`?ids=1,2` (jobs) and/or `?variants=3,4` (their latest job); neither: active + recently finished.
+
+    Three queries whatever the number of rows: variants with their latest job id, jobs with variants.
+    """
+    # The variant list polls too: viewing either model is enough to see download progress.
+    site = model_admin.admin_site
+    variant_admin = site.get_model_admin(ModelVariant) if site.is_registered(ModelVariant) else None
+    if not (model_admin.has_view_permission(request)
+            or (variant_admin is not None and variant_admin.has_view_permission(request))):
+        raise PermissionDenied
+    try:
+        job_ids, variant_ids = _ids(request.GET.get("ids")), _ids(request.GET.get("variants"))
+    except ValueError as exc:
+        return JsonResponse({"error": f"ids must be comma-separated integers ({exc})"}, status=400)
+
+    jobs_qs = DownloadJob.objects.select_related("variant")
+    variant_rows = []
+    if variant_ids:
+        latest = DownloadJob.objects.filter(variant=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
+        variant_rows = list(ModelVariant.objects.filter(pk__in=variant_ids).annotate(job_id=Subquery(latest))
+                            .values("pk", "status", "job_id"))
+    if job_ids or variant_ids:
+        wanted = set(job_ids) | {row["job_id"] for row in variant_rows if row["job_id"]}
+        jobs = list(jobs_qs.filter(pk__in=wanted).order_by("created_at", "id"))
+    else:
+        since = timezone.now() - RECENT
+        jobs = list(jobs_qs.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=since)).order_by("created_at", "id")[:MAX_IDS])
+
+    variants = {row["pk"]: {"id": row["pk"], "status": row["status"], "job_id": row["job_id"]} for row in variant_rows}
+    for job in jobs:  # variants of the listed jobs too, so every status badge on the page can follow
+        variants.setdefault(job.variant_id, {"id": job.variant_id, "status": job.variant.status, "job_id": job.pk})
+    for item in variants.values():
+        item["status_label"] = VariantStatus(item["status"]).label
+    active = any(j.state in ACTIVE for j in jobs) or any(v["status"] in BUSY_STATUSES for v in variants.values())
+    return JsonResponse({"jobs": [_job_item(j) for j in jobs], "variants": list(variants.values()), "active": active})
+
+
+@require_POST
+def job_button(request, model_admin, pk: int, action: str):
+    """Cancel / Retry on the job page. JSON for the page's script, a redirect with messages without it."""
+    actions.require_download_permission(request)
+    job = get_object_or_404(DownloadJob.objects.select_related("variant"), pk=pk)
+    if action == "cancel":
+        report = actions.cancel_jobs(model_admin, request, [job])
+    else:
+        report = actions.retry_jobs(model_admin, request, [job])
+    job.refresh_from_db()
+    follow = (report.new or report.joined or [job])[0] if action == "retry" else job
+    follow_url = reverse("admin:downloads_downloadjob_change", args=[follow.pk])
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"ok": not report.problems, "message": report.text(), "job": _job_item(job),
+                             "follow_url": follow_url if follow.pk != job.pk else None})
+    report.send(model_admin, request)
+    return redirect(follow_url)
+
+
+@require_POST
+def variant_button(request, model_admin, pk: int, action: str):
+    """Download / Verify / Cancel on the variant page (a normal POST, back to the page)."""
+    actions.require_download_permission(request)
+    variant = get_object_or_404(ModelVariant, pk=pk)
+    run = {"download": actions.download, "verify": actions.verify,
+           "cancel": actions.cancel_variants}[action]
+    run(model_admin, request, [variant]).send(model_admin, request)
+    return redirect(reverse("admin:downloads_modelvariant_change", args=[pk]))
+
+
+def job_page_context(model_admin, request, object_id) -> dict:
+    """What the job page shows above its detail fieldsets: live state, guidance, verification, events."""
+    try:
+        job = DownloadJob.objects.select_related("variant").get(pk=int(object_id))
+    except (ValueError, DownloadJob.DoesNotExist):
+        return {}  # the admin's own "does not exist" handling takes over
+    report = job.verification or {}
+    events = list(job.events.order_by("-at", "-id")[:EVENT_LIMIT])[::-1]
+    return {
+        "job": job,
+        "can_download": model_admin.has_download_permission(request),
+        "guidance_html": linkify(job.guidance) if job.guidance else "",
+        "error_html": linkify(job.error_message) if job.error_message else "",
+        "show_guidance": job.state in (JobState.FAILED, JobState.CANCELLED) and (job.error_code or job.guidance),
+        "state_html": state_badge(job),
+        "progress_html": progress_bar(job),
+        "report": report,
+        "report_rows": [{**row, "size_expected_human": human_size(row.get("size_expected")),
+                         "size_actual_human": human_size(row.get("size_actual"))} for row in report.get("files") or []],
+        "events": events,
+        "events_truncated": job.events.count() > EVENT_LIMIT if len(events) == EVENT_LIMIT else False,
+        "active_states": ACTIVE,
+    }

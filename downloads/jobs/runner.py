@@ -1,0 +1,414 @@
+"""Runs one claimed job to its end: the same code for a django-q2 worker and `download --wait`.
+
+Threads: file transfers run in a bounded pool and never touch the database; the calling thread is
+the monitor: it writes progress and the heartbeat (at most about once a second), polls
+`cancel_requested`, flushes events, and records the outcome on the job row.
+"""
+
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from downloads import guidance
+from downloads.jobs import lifecycle
+from downloads.models import DownloadJob, JobEvent, JobKind, JobState
+from downloads.storage.overview import variant_home
+from engine import selection
+from engine.cache.layout import RepoCache
+from engine.errors import JobCancelled, JobError
+from engine.hub.client import HubClient, RemoteFile
+from engine.limits import job_parallelism
+from engine.redaction import redact
+from engine.retrying import Backoff
+from engine.transfer.progress import Progress, RateLimiter
+from engine.transfer.segments import present_bytes
+from engine.verify.checks import (
+    FileCheck,
+    check_installed_file,
+    fingerprint,
+    verify_installed,
+    verify_streamed,
+)
+from settings_app.models import Setting
+from settings_app.tokens import resolve_token
+
+if TYPE_CHECKING:
+    from engine.transfer.fetcher import FileOutcome
+
+log = logging.getLogger(__name__)
+CANCEL_GRACE = 2.0  # seconds a helper thread gets to notice a cancel before the monitor gives up
+
+Reporter = Callable[[DownloadJob], None]
+T = TypeVar("T")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(job_id: int) -> DownloadJob | None:
+    """QUEUED -> RUNNING in one conditional UPDATE: of two workers handed the same job, one wins."""
+    now = timezone.now()
+    won = DownloadJob.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker=worker_name()
+    )
+    return DownloadJob.objects.select_related("variant").get(pk=job_id) if won else None
+
+
+def run_job(job_id: int, *, reporter: Reporter | None = None) -> DownloadJob | None:
+    """Claim and run a job. Returns the finished job, or None when someone else had it."""
+    job = claim(job_id)
+    if job is None:
+        return None
+    JobRun(job, reporter=reporter).run()
+    job.refresh_from_db()
+    return job
+
+
+class JobRun:
+    def __init__(self, job: DownloadJob, *, reporter: Reporter | None = None):
+        self.job = job
+        self.variant = job.variant
+        self.reporter = reporter
+        self.setting = Setting.load()
+        self.cancel = threading.Event()
+        self.progress = Progress()
+        self._events: list[tuple[str, str]] = []
+        self._events_lock = threading.Lock()
+        self._last_tick = 0.0
+        self._last_transferred = 0
+        self._speed = 0.0
+        self.job_limiter = RateLimiter(job.rate_limit)
+        self.global_limiter = RateLimiter(None)
+        self.token = resolve_token(self.setting)
+        self.endpoint = self.setting.effective_hub_endpoint
+        storage = self.setting.effective_storage_dir
+        # Downloads always land in the storage folder; a verify looks where the files are (a variant
+        # registered in place from another cache keeps its files there).
+        home = variant_home(self.variant, storage) if job.kind == JobKind.VERIFY else storage
+        self.cache = RepoCache(home, self.variant.repo_id, self.variant.repo_type)
+
+    @cached_property
+    def hub(self) -> HubClient:
+        # Built on first use: a verify job never talks to the Hub, and creating the client imports
+        # huggingface_hub (~0.15 s), a noticeable share of a standalone verify's time.
+        return HubClient(self.endpoint, self.token.value, token_source=self.token.source,
+                         token_problem=self.token.problem, backoff=_backoff())
+
+    # --- entry point
+    def run(self) -> None:
+        self.event("started", f"attempt {self.job.attempt} on {worker_name()}")
+        try:
+            if self.token.source == "settings-unreadable":
+                raise JobError("token_invalid", self.token.problem, token_source="Settings")
+            if self.job.kind == JobKind.VERIFY:
+                self._verify()
+            else:
+                self._download()
+        except JobCancelled as exc:
+            self._finish(JobState.CANCELLED, error=exc)
+        except JobError as exc:
+            self._finish(JobState.FAILED, error=exc)
+        except KeyboardInterrupt:
+            self.cancel.set()
+            self._finish(JobState.CANCELLED, error=JobCancelled("Interrupted (Ctrl-C); partial files were kept."))
+            raise
+        except Exception as exc:  # a bug must still end the job visibly, not leave it "running"
+            log.exception("job %s crashed", self.job.pk)
+            self._finish(JobState.FAILED, error=JobError("internal_error", f"{type(exc).__name__}: {exc}"))
+
+    # --- download / repair
+    def _download(self) -> None:
+        variant, job = self.variant, self.job
+        revision = variant.commit if job.kind == JobKind.REPAIR and variant.commit else variant.revision
+        # The Hub's metadata calls retry with backoff for as long as an outage lasts: keep the heartbeat
+        # meanwhile, or housekeeping declares this live job lost and a second attempt starts beside it.
+        snap = self._beating(lambda: self.hub.snapshot(variant.repo_id, variant.repo_type, revision))
+        files = selection.select_files(snap.files, variant.include, variant.exclude)
+        if not files:
+            raise JobError("file_not_found", f"No file of {variant.repo_id}@{revision} matches include="
+                           f"{variant.include or ['*']} exclude={variant.exclude or []}",
+                           patterns=variant.include or ["*"], endpoint=self.hub.endpoint,
+                           repo_id=variant.repo_id, repo_type=variant.repo_type, revision=revision)
+        selection.refuse_unsafe_paths(files, self.cache, snap.commit)
+        repair_only = set(job.only_paths) if job.kind == JobKind.REPAIR else set()
+        if repair_only:
+            gone = sorted(repair_only - {f.path for f in files})
+            if gone:
+                raise JobError("file_not_found", f"Files to repair are no longer listed: {', '.join(gone)}",
+                               files=gone, endpoint=self.hub.endpoint, repo_id=variant.repo_id,
+                               repo_type=variant.repo_type, revision=revision)
+        to_fetch = [f for f in files if not repair_only or f.path in repair_only]
+        self._check_space(to_fetch)
+        total = sum(f.size for f in files)
+        with transaction.atomic():
+            owned = DownloadJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+                commit=snap.commit, bytes_total=total, files_total=len(files))
+            if not owned:
+                raise JobCancelled("This run lost its job (reaped as lost, or cancelled) before downloading.")
+            lifecycle.variant_started(variant, commit=snap.commit, size=total)
+        job.commit, job.bytes_total, job.files_total = snap.commit, total, len(files)
+        self.event("resolved", f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
+                               f"{len(files)} file(s), {total:,} bytes")
+
+        outcomes, extra = self._fetch_all(snap.commit, revision, files, to_fetch, force=job.force or bool(repair_only))
+        for f in files:
+            self.cache.link(snap.commit, f.path, f.etag)
+        if revision == variant.revision:
+            self.cache.write_ref(variant.revision, snap.commit)
+
+        self._set_state(JobState.VERIFYING)
+        report = verify_streamed(self.cache, snap.commit, outcomes, kind=variant.kind, repo_type=variant.repo_type,
+                                 overrides=self.setting.completeness_rules, extra=extra)
+        manifest = {f.path: {**f.as_manifest(), "fingerprint": fingerprint(self.cache.blob_path(f.etag))}
+                    for f in files if self.cache.blob_path(f.etag).exists()}
+        self._finish_verified(report, manifest, commit=snap.commit)
+
+    def _fetch_all(self, commit: str, revision: str, files: list[RemoteFile], to_fetch: list[RemoteFile],
+                   *, force: bool) -> tuple[list["FileOutcome"], list[FileCheck]]:
+        """Download `to_fetch` in parallel; files of a repair that aren't re-fetched get a fast check."""
+        # requests & co.: only jobs that download need them
+        from engine.transfer.fetcher import Fetcher, LowSpeed
+        from engine.transfer.session import TransferSession
+
+        # Clamped here too, not only when saved: a value stored before the bounds must not start hundreds
+        # of threads on a repo of a thousand files.
+        parallel_files, segments = job_parallelism(self.setting.max_parallel_files, self.setting.segments_per_file)
+        fetcher = Fetcher(
+            hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
+            revision=revision, commit=commit, session=TransferSession(parallel_files),
+            progress=self.progress, cancel=self.cancel, backoff=_backoff(),
+            limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
+            segments=segments, segment_min_size=self.setting.segment_min_size,
+            low_speed=LowSpeed(settings.MODELHUB_LOW_SPEED_LIMIT, settings.MODELHUB_LOW_SPEED_TIME),
+        )
+        known = (self.variant.manifest or {}).get("files", {}) if self.variant.commit == commit else {}
+        extra: list[FileCheck] = []
+        fetch_paths = {f.path for f in to_fetch}
+        for f in files:
+            if f.path not in fetch_paths:  # repair: the rest is checked against the manifest, fast
+                check, _ = _fast_check(self.cache, commit, f, known.get(f.path))
+                self.progress.add(f.size, network=False)
+                extra.append(check)
+        self._tick(force=True)
+        workers = max(1, min(parallel_files, len(to_fetch)))
+        outcomes: list[FileOutcome] = []
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}") as pool:
+            futures: dict[Future, RemoteFile] = {}
+            for f in to_fetch:
+                fp = (known.get(f.path) or {}).get("fingerprint")
+                futures[pool.submit(fetcher.fetch, f, force=force, trusted_fingerprint=fp)] = f
+            try:
+                pending = set(futures)
+                while pending:
+                    finished, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+                    for fut in finished:
+                        if fut.exception() is None:
+                            outcomes.append(fut.result())
+                            with self.progress.lock:
+                                self.progress.files_done += 1
+                        else:
+                            self.cancel.set()  # stop the siblings; their partials stay for a resume
+                    if self.cancel.is_set():
+                        wait(pending)
+                        break
+                    self._tick()
+            except BaseException:
+                self.cancel.set()
+                wait(futures)
+                raise
+        fetcher.session.close()
+        errors = [fut.exception() for fut in futures if fut.done() and fut.exception() is not None]
+        real = [e for e in errors if not isinstance(e, JobCancelled)]
+        if real:
+            raise real[0]
+        if errors or self.cancel.is_set():
+            raise JobCancelled()
+        self._tick(force=True)
+        return outcomes, extra
+
+    def _beating(self, call: Callable[[], T]) -> T:
+        """Run a blocking call in a helper thread (it must not touch the database) while this, the
+        monitor thread, keeps writing the heartbeat and watching for a cancel. On Ctrl-C or an error
+        here the call is asked to stop (self.cancel) and given a moment to do so."""
+        done = threading.Event()
+        result: dict = {}
+
+        def work():
+            try:
+                result["value"] = call()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the monitor thread
+                result["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name=f"beating{self.job.pk}", daemon=True).start()
+        try:
+            while not done.wait(0.2):
+                self._tick()
+        except BaseException:
+            self.cancel.set()
+            done.wait(CANCEL_GRACE)  # hashing stops within a chunk; a Hub call may not look
+            raise
+        if "error" in result:
+            raise result["error"]
+        return result["value"]
+
+    def _check_space(self, to_fetch: list[RemoteFile]) -> None:
+        storage = self.cache.storage_dir
+        try:
+            storage.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(storage).free
+        except OSError as exc:
+            raise JobError("storage_error", f"Storage folder {storage} is not usable: {exc.strerror or exc}",
+                           storage_dir=str(storage), detail=exc.strerror or str(exc)) from None
+        needed = 0
+        for f in to_fetch:
+            if self.cache.blob_path(f.etag).exists() and not self.job.force:
+                continue
+            needed += max(0, f.size - present_bytes(self.cache.partial_path(f.etag)))
+        min_free = self.setting.effective_min_free_space
+        if needed + min_free > free:
+            raise JobError("insufficient_space",
+                           f"Needs {needed:,} bytes plus {min_free:,} kept free, but {free:,} bytes are free in {storage}",
+                           needed=needed, free=free, min_free=min_free, storage_dir=str(storage))
+
+    # --- standalone verification
+    def _verify(self) -> None:
+        variant = self.variant
+        files = (variant.manifest or {}).get("files", {})
+        total = sum(r["size"] for r in files.values())
+        DownloadJob.objects.filter(pk=self.job.pk).update(
+            state=JobState.VERIFYING, bytes_total=total, files_total=len(files), commit=variant.commit)
+        self.job.bytes_total, self.job.files_total, self.job.state = total, len(files), JobState.VERIFYING
+        report, new_fps = self._beating(lambda: verify_installed(
+            self.cache, variant.commit, files, kind=variant.kind, repo_type=variant.repo_type,
+            full=self.job.force, overrides=self.setting.completeness_rules, cancel=self.cancel,
+            on_bytes=lambda n: self.progress.add(n, network=False)))
+        manifest_files = {p: dict(r) for p, r in files.items()}
+        for path, fp in new_fps.items():
+            manifest_files[path]["fingerprint"] = fp
+        self._finish_verified(report, manifest_files, commit=variant.commit)
+
+    # --- outcome
+    def _finish_verified(self, report: dict, manifest_files: dict, *, commit: str) -> None:
+        self.job.verification = report
+        if not report["ok"]:
+            raise JobError("verification_failed", f"Verification failed: {report['summary']}",
+                           files=report["failed_files"] or report["completeness"].get("missing", []))
+        self.event("verified", report["summary"])
+        self._finish(JobState.SUCCEEDED, installed={"commit": commit, "manifest_files": manifest_files,
+                                                    "local_path": str(self.cache.snapshot_dir(commit))})
+
+    def _finish(self, final: str, *, error: JobError | None = None, installed: dict | None = None) -> None:
+        """Record the outcome on the job row and, only if this run still owns the job, on the variant."""
+        self._tick(force=True, final=True)
+        fields = {"state": final, "finished_at": timezone.now(), "speed_bps": 0,
+                  "verification": self.job.verification or {}}
+        if error is not None:
+            ctx = {"endpoint": self.endpoint, "repo_id": self.variant.repo_id,
+                   "repo_type": self.variant.repo_type, "revision": self.variant.revision,
+                   "storage_dir": str(self.cache.storage_dir), **error.context}
+            fields.update(error_code=error.code, error_message=storable(error.message)[:4000],
+                          guidance=storable(guidance.guidance_for(error.code, **ctx)))
+        with transaction.atomic():
+            # A worker that froze past the heartbeat timeout was reaped and its job re-queued: the row
+            # belongs to the new attempt now, so this run must not touch the variant either.
+            updated = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+                .update(**fields)
+            if updated:
+                self.job.refresh_from_db()
+                if installed is not None:
+                    lifecycle.variant_installed(self.variant, **installed)
+                else:
+                    lifecycle.variant_after_job(self.variant, self.job)
+        kind = {JobState.SUCCEEDED: "finished", JobState.CANCELLED: "cancelled"}.get(final, "failed")
+        self.event(kind, error.message if error else "all files verified")
+        self._flush_events()
+        if not updated:
+            log.warning("job %s was taken over (reaped) before it finished as %s", self.job.pk, final)
+
+    # --- monitor duties
+    def event(self, kind: str, message: str) -> None:
+        """Thread-safe: file threads call this; the monitor thread writes the rows."""
+        with self._events_lock:
+            self._events.append((kind, storable(message)))
+
+    def _flush_events(self) -> None:
+        with self._events_lock:
+            events, self._events = self._events, []
+        if events:
+            JobEvent.objects.bulk_create([JobEvent(job_id=self.job.pk, kind=k, message=m) for k, m in events])
+
+    def _set_state(self, new_state: str) -> None:  # only RUNNING -> VERIFYING happens mid-job
+        DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+            .update(state=new_state, heartbeat_at=timezone.now())
+        self.job.state = new_state
+        self.event(new_state, "checking sizes, checksums, formats and completeness")
+
+    def _tick(self, *, force: bool = False, final: bool = False) -> None:
+        now = time.monotonic()
+        interval = settings.MODELHUB_PROGRESS_INTERVAL
+        if not force and now - self._last_tick < interval:
+            return
+        dt = now - self._last_tick if self._last_tick else 0
+        self._last_tick = now
+        done, transferred, files_done = self.progress.snapshot()
+        if dt > 0:
+            instant = max(0.0, (transferred - self._last_transferred) / dt)
+            self._speed = instant if not self._speed else 0.5 * self._speed + 0.5 * instant
+        self._last_transferred = transferred
+        with self.progress.lock:
+            resumed = self.progress.resumed
+        fields = dict(bytes_done=done, files_done=files_done, speed_bps=0 if final else self._speed,
+                      bytes_transferred=transferred, bytes_resumed=resumed, heartbeat_at=timezone.now())
+        owned = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+            .update(**fields)
+        for key, value in fields.items():
+            setattr(self.job, key, value)
+        self._flush_events()
+        if final:
+            return
+        if not owned:
+            self.cancel.set()  # reaped as lost, or cancelled while queued-then-claimed: stop writing
+            return
+        cancel = DownloadJob.objects.filter(pk=self.job.pk).values_list("cancel_requested", flat=True).first()
+        if cancel:
+            self.cancel.set()
+        self._apply_global_rate()
+        if self.reporter:
+            self.reporter(self.job)
+
+    def _apply_global_rate(self) -> None:
+        cap = self.setting.bandwidth_limit
+        if not cap:
+            self.global_limiter.set_rate(None)
+            return
+        running = DownloadJob.objects.filter(state=JobState.RUNNING).count() or 1
+        self.global_limiter.set_rate(cap / running)
+
+
+def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | None) -> tuple[FileCheck, dict | None]:
+    record = record or {**f.as_manifest()}
+    return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
+
+
+def storable(text: str) -> str:
+    """Redacted text the database can hold: a lone surrogate (a non-UTF-8 file name or header from a
+    server) would make the final write fail and leave the job 'running' until it is reaped."""
+    return redact(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _backoff() -> Backoff:
+    return Backoff(retries=settings.MODELHUB_RETRIES, base=settings.MODELHUB_RETRY_BASE_DELAY, cap=30.0)

@@ -1,0 +1,1 @@
+"""The Hugging Face cache layout on disk: paths, blob locks, safe deletes, scanning."""

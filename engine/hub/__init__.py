@@ -1,0 +1,1 @@
+"""The one place that talks to the Hub about metadata, and what its answers may be."""

@@ -1,0 +1,138 @@
+"""What a variant selects, and whether the input describing it is valid.
+
+Validation happens before anything is queued (admin forms and commands share these functions);
+the path-safety check runs again on what the Hub lists, before any byte is written.
+"""
+
+import os
+import re
+
+from engine.cache.layout import RepoCache, check_repo_path
+from engine.errors import JobError
+from engine.hub.client import RemoteFile
+
+_REVISION_BAD = re.compile(r"(\.\.|[\x00-\x20~^:?*\[\\]|@\{|//|^/|/$|\.lock$|^\.|\.$)")
+
+# Ids and byte counts live in signed 64-bit columns (BigAutoField, BigIntegerField). A larger Python int
+# makes SQLite raise OverflowError (PostgreSQL a DataError) deep inside a query, so input is checked
+# against this bound first and refused as bad input.
+DB_INT_MAX = 2**63 - 1
+
+
+class InvalidInput(ValueError):
+    """Bad user input, with a message fit to show next to the form field."""
+
+
+def is_db_id(value: int) -> bool:
+    """Could a row have this id? (Ids start at 1 and fit a signed 64-bit column.)"""
+    return 0 < value <= DB_INT_MAX
+
+
+def require_utf8(value: str, what: str, hint: str = "type it in UTF-8") -> str:
+    """Refuse text that cannot be encoded as UTF-8.
+
+    Python turns argv and file-name bytes that are not UTF-8 into lone surrogates ('caf\\udce9' for
+    Latin-1 'café'); such a string cannot be stored, logged, shown on a page or sent to the Hub, so a
+    job given one crashes half-way. Refusing it here keeps it out of the database altogether.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} {value!r} is not valid UTF-8 text (the shell or file system passed bytes "
+                           f"in another encoding): {hint}") from None
+    return value
+
+
+def clean_repo_id(value: str) -> str:
+    value = require_utf8((value or "").strip(), "repo id")
+    for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
+        if value.startswith(prefix):
+            value = value[len(prefix):]
+    value = value.strip("/")
+    if value.count("/") != 1:
+        raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, e.g. 'Qwen/Qwen2.5-0.5B'")
+    from huggingface_hub.errors import HFValidationError  # lazy: see downloads.hub._Lazy
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(value)
+    except HFValidationError as exc:
+        raise InvalidInput(f"{value!r} is not a valid repo id: {str(exc).splitlines()[0]}") from None
+    return value
+
+
+def clean_revision(value: str | None) -> str:
+    value = require_utf8((value or "").strip() or "main", "revision")
+    if len(value) > 255 or _REVISION_BAD.search(value):
+        raise InvalidInput(f"{value!r} is not a valid branch, tag or commit name")
+    return value
+
+
+def clean_globs(values, field: str = "include") -> list[str]:
+    if isinstance(values, str):
+        values = re.split(r"[\n,]", values)
+    cleaned = []
+    for raw in values or []:
+        pattern = str(raw).strip()
+        if not pattern:
+            continue
+        require_utf8(pattern, f"{field} pattern", "type it in UTF-8, or match that character with '?'")
+        if "\x00" in pattern or pattern.startswith("/") or ".." in pattern.split("/"):
+            raise InvalidInput(f"{field} pattern {pattern!r} must be a relative glob such as '*.gguf' or 'onnx/*'")
+        if pattern.count("[") != pattern.count("]"):
+            raise InvalidInput(f"{field} pattern {pattern!r} has an unbalanced '['")
+        cleaned.append(pattern)
+    return sorted(set(cleaned))  # normalised so the same selection is the same variant
+
+
+def select_files(files: list[RemoteFile], include: list[str], exclude: list[str]) -> list[RemoteFile]:
+    """The Hub's glob semantics (huggingface_hub's own filter): fnmatch on the full path."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    return list(filter_repo_objects(files, allow_patterns=include or None, ignore_patterns=exclude or None,
+                                    key=lambda f: f.path))
+
+
+def refuse_unsafe_paths(files: list[RemoteFile], cache: RepoCache, commit: str) -> None:
+    """Raise, before any write, if the listed paths cannot all be written under the snapshot folder:
+    a path that escapes it (unsafe_path), a name longer than the file system allows (name_too_long),
+    or one path that is both a file and a folder (path_conflict)."""
+    bad = []
+    for f in files:
+        try:
+            if check_repo_path(f.path):
+                raise JobError("unsafe_path", f.path)
+            cache.snapshot_file(commit, f.path)
+        except JobError:
+            bad.append(f.path)
+    if bad:
+        raise JobError("unsafe_path", f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
+                       "nothing was written", files=bad)
+    _refuse_long_names(files, cache, commit)
+    paths = {f.path for f in files}
+    clashes = sorted({folder for p in paths for folder in _parents(p) if folder in paths})
+    if clashes:
+        raise JobError("path_conflict", f"These path(s) are listed both as a file and as a folder: "
+                       f"{', '.join(repr(c) for c in clashes[:5])}; nothing was written", files=clashes)
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _refuse_long_names(files: list[RemoteFile], cache: RepoCache, commit: str) -> None:
+    folder = next((p for p in (cache.storage_dir, *cache.storage_dir.parents) if p.exists()), cache.storage_dir)
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+        path_max = os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    snapshot = len(os.fsencode(os.path.abspath(cache.snapshot_dir(commit))))
+    too_long = [f.path for f in files
+                if any(len(part.encode()) > name_max for part in f.path.split("/"))
+                or snapshot + 1 + len(f.path.encode()) >= path_max]
+    if too_long:
+        raise JobError("name_too_long", f"The file system of {cache.storage_dir} cannot hold these name(s) (at most "
+                       f"{name_max} bytes a name, {path_max} a path): {', '.join(repr(p) for p in too_long[:3])}",
+                       files=too_long, limit=name_max, storage_dir=str(cache.storage_dir))

@@ -1,0 +1,418 @@
+"""One file's bytes: Range resume, hashing while streaming, progress, cancel, rate limit, retries.
+
+A file is written to `blobs/<etag>.incomplete`; the hash is fed from that partial's bytes on disk first
+(so resumed bytes are covered) and then from the stream, and the blob is moved into place only when
+size and checksum match the Hub's. Wrong bytes never reach `blobs/<etag>`.
+"""
+
+import errno
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+
+from engine.cache import locks
+from engine.cache.layout import RepoCache
+from engine.errors import HubError, JobCancelled, JobError
+from engine.hub.client import TRANSIENT_STATUS, HubClient, RemoteFile
+from engine.retrying import Backoff, parse_retry_after, sleep_unless
+from engine.transfer.progress import Progress, RateLimiter
+from engine.transfer.segments import NoRangeSupport, SegmentedDownload, sidecar_path
+from engine.transfer.writeback import WriteBehind
+from engine.verify.hashing import StreamHasher, hash_file
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 20          # bytes asked per socket read / file write
+MAX_REDIRECTS = 5
+TIMEOUT = (10, 60)       # connect, read (seconds without a byte)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    etag: str
+    size: int
+    algo: str
+    expected: str
+    actual: str
+    resumed_from: int = 0
+    transferred: int = 0
+    how: str = "downloaded"   # downloaded | present (blob already there, re-hashed) | trusted (fingerprint)
+
+
+class _Retryable(Exception):
+    """A failure another attempt may get past. `stalled`: the attempt moved a few bytes but too
+    slowly to count as progress, so it does not reset the retry budget (a trickling server would
+    otherwise hold a worker for ever)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, error: JobError | None = None,
+                 stalled: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.error = error
+        self.stalled = stalled
+
+
+@dataclass(frozen=True)
+class LowSpeed:
+    """Like curl's --speed-limit/--speed-time: a connection that delivers fewer than `limit` bytes/s
+    over `seconds` of waiting on the network is dropped and retried (resuming where it stopped)."""
+
+    limit: int = 1000
+    seconds: float = 30.0
+
+
+@dataclass
+class Fetcher:
+    """Fetches files of one repo at one commit into the cache; shared by a job's file threads."""
+
+    hub: HubClient
+    cache: RepoCache
+    repo_id: str
+    repo_type: str
+    revision: str
+    commit: str
+    session: requests.Session
+    progress: Progress
+    cancel: threading.Event
+    backoff: Backoff
+    limiters: list[RateLimiter] = field(default_factory=list)
+    segments: int = 1                 # connections per large file (1: one stream)
+    segment_min_size: int = 256 * 1000**2
+    low_speed: LowSpeed = LowSpeed()
+    on_event: Callable[[str, str], None] = lambda kind, message: None
+    _dirs_ready: bool = field(default=False, init=False, repr=False)
+
+    def fetch(self, remote: RemoteFile, *, force: bool = False, trusted_fingerprint: dict | None = None) -> FileOutcome:
+        lock_path = self.cache.lock_path(remote.etag)
+        with ExitStack() as held:
+            try:
+                if not self._dirs_ready:  # once per job, not six mkdir calls per file (two threads may do it)
+                    self.cache.ensure_dirs()
+                    self._dirs_ready = True
+                # Two jobs sharing a blob: the second waits here, then finds it in place.
+                held.enter_context(locks.hold(lock_path, cancel=self.cancel))
+            except OSError as exc:  # the cache folders or the lock file cannot be created
+                raise _storage_error(exc, lock_path, self.cache) from None
+            if not force:
+                present = self._present(remote, trusted_fingerprint)
+                if present:
+                    return present
+            return self._download(remote)
+
+    # --- already on disk?
+    def _present(self, remote: RemoteFile, fingerprint: dict | None) -> FileOutcome | None:
+        blob = self.cache.blob_path(remote.etag)
+        try:
+            st = blob.stat()
+        except FileNotFoundError:
+            return None
+        expected = remote.etag
+        if st.st_size == remote.size:
+            if fingerprint and fingerprint.get("size") == st.st_size and fingerprint.get("mtime_ns") == st.st_mtime_ns:
+                self.progress.add(remote.size, network=False)
+                return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, expected, expected,
+                                   how="trusted")
+            actual = hash_file(blob, remote.hash_algo, remote.size, cancel=self.cancel)
+            if actual == expected:
+                self.progress.add(remote.size, network=False)
+                return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, expected, actual,
+                                   how="present")
+        self.on_event("repair", f"{remote.path}: the blob on disk does not match the Hub; downloading it again")
+        blob.unlink(missing_ok=True)
+        return None
+
+    # --- fetch with resume and retries
+    def _download(self, remote: RemoteFile) -> FileOutcome:
+        partial = self.cache.partial_path(remote.etag)
+        if sidecar_path(partial).exists() or (self.segments > 1 and remote.size >= self.segment_min_size):
+            return self._download_segmented(remote, partial)
+        return self._download_stream(remote, partial)
+
+    def _download_segmented(self, remote: RemoteFile, partial) -> FileOutcome:
+        url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
+        transfer = SegmentedDownload(self, remote, partial, max(2, self.segments))
+        try:
+            digest = transfer.run(url)
+        except NoRangeSupport:
+            self.on_event("restart", f"{remote.path}: the server ignores Range requests; one stream instead")
+            self.progress.add(-sum(s.done for s in transfer.segments), network=False)
+            sidecar_path(partial).unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
+            return self._download_stream(remote, partial)
+        except OSError as exc:
+            raise _storage_error(exc, partial, self.cache) from None
+        if digest is None:  # cannot happen after a complete run; never publish unhashed bytes
+            raise JobError("verification_failed", f"{remote.path}: the hash did not cover the file",
+                           files=[remote.path])
+        return self.publish(remote, partial, digest)
+
+    def _download_stream(self, remote: RemoteFile, partial) -> FileOutcome:
+        hasher = StreamHasher(remote.hash_algo, remote.size)
+        offset = 0
+        try:
+            if partial.exists():
+                offset = partial.stat().st_size
+                if offset > remote.size:
+                    partial.unlink()
+                    offset = 0
+                elif offset:
+                    hasher.feed_prefix(partial, offset, self.cancel)
+            resumed_from = offset
+            if offset:
+                self.progress.add(offset, network=False)
+                with self.progress.lock:
+                    self.progress.resumed += offset
+                self.on_event("resumed", f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
+            fh = open_partial(partial)
+        except OSError as exc:
+            hasher.close()
+            raise _storage_error(exc, partial, self.cache) from None
+
+        url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
+        transferred_before = offset
+        sink = _Sink(fh, hasher, WriteBehind(fh.fileno()))
+        try:
+            self.retrying(remote, position=fh.tell,
+                          attempt=lambda: self._stream(url, remote, sink, fh.tell()) >= remote.size)
+            fh.flush()
+            sink.writeback.close()
+            os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
+            fh.close()
+        except OSError as exc:
+            hasher.close()
+            raise _storage_error(exc, partial, self.cache) from None
+        except BaseException:
+            hasher.close()
+            raise
+        finally:
+            # After a failure, closing flushes what is still buffered and may fail the same way (a
+            # second ENOSPC): the first error is the one to report, so these must not raise here.
+            _quietly(sink.writeback.close)
+            _quietly(fh.close)
+        outcome = self.publish(remote, partial, hasher.hexdigest())
+        return replace(outcome, resumed_from=resumed_from, transferred=remote.size - transferred_before)
+
+    def retrying(self, remote: RemoteFile, *, position: Callable[[], int], attempt: Callable[[], bool],
+                 label: str = "") -> None:
+        """Call `attempt` until it reports completion, retrying transient failures with backoff.
+
+        The retry budget counts failures in a row: an attempt that moved `position` forward resets
+        it, so a long download over a flaky link keeps going while a dead one gives up.
+        """
+        failures = 0
+        while True:
+            if self.cancel.is_set():
+                raise JobCancelled()
+            start = position()
+            try:
+                if attempt():
+                    return
+                raise _Retryable(f"connection closed at byte {position():,} of {remote.size:,}")
+            except _Retryable as exc:
+                failures = 0 if position() > start and not exc.stalled else failures + 1
+                if failures > self.backoff.retries:
+                    raise self._give_up(exc, remote) from None
+                delay = self.backoff.delay(max(failures, 1), exc.retry_after)
+                self.on_event("retry", f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
+                                       f"{self.backoff.retries} in {delay:.1f}s from byte {position():,}")
+                if sleep_unless(self.cancel, delay):
+                    raise JobCancelled() from None
+
+    def publish(self, remote: RemoteFile, partial, actual: str) -> FileOutcome:
+        """Move a fully received partial into blobs/ if its checksum is the Hub's; else discard it."""
+        if actual != remote.etag:
+            partial.unlink(missing_ok=True)  # bad bytes must not be resumed from either
+            raise JobError(
+                "verification_failed",
+                f"{remote.path}: {remote.hash_algo} mismatch (expected {remote.etag}, got {actual}); "
+                "the downloaded bytes were discarded",
+                files=[remote.path],
+            )
+        try:
+            os.replace(partial, self.cache.blob_path(remote.etag))
+        except OSError as exc:
+            raise _storage_error(exc, partial, self.cache) from None
+        return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, remote.etag, actual)
+
+    def _give_up(self, exc: _Retryable, remote: RemoteFile) -> JobError:
+        if exc.error is not None:
+            return exc.error
+        return HubError("network", f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
+                        endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
+                        revision=self.revision, detail=exc.reason)
+
+    def open(self, url: str, offset: int, end: int | None = None) -> requests.Response:
+        """GET with Range, following redirects by hand so the token never reaches another origin."""
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = self.hub.headers_for(url)
+            if offset or end is not None:
+                headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
+            try:
+                resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=TIMEOUT)
+            except requests.RequestException as exc:
+                raise _Retryable(_short(exc)) from None
+            if resp.is_redirect:
+                url = self._redirect_target(url, resp.headers.get("Location", ""))
+                resp.close()
+                continue
+            return resp
+        raise self._hub_error("redirect_loop", f"{url} redirected more than {MAX_REDIRECTS} times",
+                              detail=f"more than {MAX_REDIRECTS} redirects")
+
+    def _redirect_target(self, url: str, location: str) -> str:
+        """Where a redirect leads, if it is somewhere a download may go: an http(s) URL."""
+        target = urljoin(url, location)
+        if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).hostname:
+            raise self._hub_error("protocol_error", f"{urlsplit(url).netloc} redirected a download to "
+                                  f"{location[:200]!r}, which is not an http(s) URL",
+                                  detail="redirect to a non-http(s) location")
+        return target
+
+    def _hub_error(self, code: str, message: str, **ctx) -> HubError:
+        return HubError(code, message, endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
+                        revision=self.revision, **ctx)
+
+    def _stream(self, url: str, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
+        resp = self.open(url, offset)
+        try:
+            status = resp.status_code
+            if status == 416 and offset == remote.size:
+                return offset
+            self.raise_for_status(resp, remote)
+            self.check_length(resp, remote, offset)
+            if offset and status == 200:
+                # The server ignored Range: start over rather than append a second copy.
+                self.on_event("restart", f"{remote.path}: server ignored the Range request; restarting the file")
+                sink.fh.truncate(0)
+                sink.fh.seek(0)
+                self.progress.add(-offset, network=False)
+                sink.hasher.reset()
+                offset = 0
+            elif status == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
+                raise _Retryable(f"unexpected Content-Range {resp.headers.get('Content-Range')!r}")
+            return self._copy(resp, remote, sink, offset)
+        finally:
+            resp.close()
+
+    def raise_for_status(self, resp: requests.Response, remote: RemoteFile) -> None:
+        """Transient statuses become retries; other failures become the Hub's error code."""
+        status = resp.status_code
+        if status in TRANSIENT_STATUS:
+            err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
+                                              revision=self.revision, path=remote.path)
+            raise _Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                             error=err)
+        if status >= 400:
+            raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
+                                              revision=self.revision, path=remote.path)
+
+    def check_length(self, resp: requests.Response, remote: RemoteFile, offset: int, end: int | None = None) -> None:
+        """A Content-Length that disagrees with the bytes asked for is refused at once: trusting it would
+        mean waiting a whole read timeout for bytes that never come, on every attempt."""
+        declared = resp.headers.get("Content-Length")
+        if declared is None or resp.status_code not in (200, 206):
+            return
+        expected = remote.size - (offset if resp.status_code == 206 else 0)
+        if resp.status_code == 206 and end is not None:
+            expected = end - offset
+        if not declared.isdigit() or int(declared) != expected:
+            raise _Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes asked for",
+                             error=JobError("protocol_error", f"{remote.path}: the server declared Content-Length "
+                                            f"{declared[:40]!r} for {expected:,} bytes", files=[remote.path],
+                                            detail="Content-Length does not match the file's size"))
+
+    def chunks(self, resp: requests.Response):
+        """The body as it arrives; network failures become retries, a cancel stops at once, and a
+        connection slower than the low-speed limit is dropped (time spent in ModelHub's own rate
+        limiter is not counted: only the wait for the network is)."""
+        raw = resp.raw
+        waited, received = 0.0, 0
+        while True:
+            if self.cancel.is_set():
+                raise JobCancelled()
+            started = time.monotonic()
+            try:
+                # read1: return what arrived instead of waiting for a full chunk, so cancel and
+                # progress stay responsive on slow links.
+                chunk = raw.read1(CHUNK)
+            except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError, TimeoutError) as exc:
+                raise _Retryable(_short(exc)) from None
+            if not chunk:
+                return
+            waited += time.monotonic() - started
+            received += len(chunk)
+            if waited >= self.low_speed.seconds:
+                if received < self.low_speed.limit * waited:
+                    raise _Retryable(f"the server sent {received:,} bytes in {waited:.0f} s, below the low-speed "
+                                     f"limit of {self.low_speed.limit:,} bytes/s", stalled=True)
+                waited, received = 0.0, 0
+            yield chunk
+
+    def account(self, n: int) -> None:
+        self.progress.add(n)
+        for limiter in self.limiters:
+            limiter.consume(n, self.cancel)
+
+    def _copy(self, resp: requests.Response, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
+        try:
+            for chunk in self.chunks(resp):
+                if offset + len(chunk) > remote.size:
+                    raise too_long(remote)
+                sink.fh.write(chunk)
+                sink.hasher.update(chunk)
+                sink.writeback.wrote(len(chunk))
+                offset += len(chunk)
+                self.account(len(chunk))
+        finally:
+            sink.fh.flush()  # what was received is on disk for the resume, whatever happens next
+        return offset
+
+
+@dataclass
+class _Sink:
+    """Where a stream's bytes go: the partial file, the hash, and the write-behind."""
+
+    fh: object
+    hasher: StreamHasher
+    writeback: WriteBehind
+
+
+def open_partial(partial):
+    """The partial file for appending, never through a symlink planted in its place (O_NOFOLLOW)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+    return os.fdopen(os.open(partial, flags, 0o644), "ab")
+
+
+def _quietly(close: Callable[[], None]) -> None:
+    try:
+        close()
+    except OSError:
+        pass
+
+
+def too_long(remote: RemoteFile) -> JobError:
+    return JobError("verification_failed", f"{remote.path}: the server sent more than the expected "
+                    f"{remote.size:,} bytes", files=[remote.path])
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+def _storage_error(exc: OSError, path, cache: RepoCache) -> JobError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return JobError("disk_full", f"No space left on the device while writing {path}",
+                        storage_dir=str(cache.storage_dir), file=os.path.basename(str(path)))
+    return JobError("storage_error", f"{exc.strerror or exc} ({path})", storage_dir=str(cache.storage_dir),
+                    detail=exc.strerror or str(exc))

@@ -1,0 +1,221 @@
+"""Parallel ranged segments for one big file: several connections into one partial, resumable per segment.
+
+On disk: the partial `blobs/<etag>.incomplete` is extended to the full size (sparse) and each segment
+writes its own byte range with pwrite; `blobs/<etag>.incomplete.segments` (JSON) records how far each
+segment got, so a later attempt, in any process, continues every segment where it stopped. A plain
+(single-stream) partial from an earlier attempt becomes the first, already-done part.
+
+The hash is computed in file order by a reader that follows the contiguous written prefix, reading it
+back from the page cache while the transfer runs, so hashing still overlaps the download.
+"""
+
+import json
+import os
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import JobCancelled
+from engine.hub.client import RemoteFile
+from engine.limits import MAX_SEGMENTS_PER_FILE
+from engine.transfer.writeback import WriteBehind
+from engine.verify.hashing import new_hasher
+
+SIDECAR_SUFFIX = ".segments"
+ALIGN = 64 << 10  # segment boundaries on 64 KiB: whole pages, and still fine-grained
+SAVE_EVERY = 2.0  # seconds between sidecar writes
+HASH_READ = 4 << 20
+
+
+@dataclass
+class Segment:
+    start: int
+    end: int   # exclusive
+    done: int  # bytes written from `start`
+
+    @property
+    def pos(self) -> int:
+        return self.start + self.done
+
+    @property
+    def complete(self) -> bool:
+        return self.pos >= self.end
+
+
+def sidecar_path(partial: Path) -> Path:
+    return partial.with_name(partial.name + SIDECAR_SUFFIX)
+
+
+def present_bytes(partial: Path) -> int:
+    """Bytes an earlier attempt already stored in a partial (a segmented one is sparse at full size)."""
+    try:
+        state = json.loads(sidecar_path(partial).read_text())
+        return sum(done for _, _, done in state["segments"])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    try:
+        return partial.stat().st_size
+    except OSError:
+        return 0
+
+
+def plan(size: int, parts: int, already: int = 0) -> list[Segment]:
+    """Split [already, size) into `parts` aligned ranges, after a done prefix [0, already)."""
+    segments = [Segment(0, already, already)] if already else []
+    remaining = size - already
+    step = max(ALIGN, -(-remaining // parts // ALIGN) * ALIGN) if remaining > 0 else ALIGN
+    pos = already
+    while pos < size:
+        end = min(size, pos + step)
+        segments.append(Segment(pos, end, 0))
+        pos = end
+    return segments
+
+
+class NoRangeSupport(Exception):
+    """The server answered a ranged request with the whole file: segments are impossible."""
+
+
+class SegmentedDownload:
+    def __init__(self, fetcher, remote: RemoteFile, partial: Path, parts: int):
+        self.f = fetcher
+        self.remote = remote
+        self.partial = partial
+        self.sidecar = sidecar_path(partial)
+        self.parts = min(parts, MAX_SEGMENTS_PER_FILE)
+        self.lock = threading.Condition()
+        self.stop = threading.Event()
+        self.segments: list[Segment] = []
+
+    # --- state on disk
+    def _load(self) -> int:
+        """Segments to continue; returns bytes already present."""
+        size = self.remote.size
+        try:
+            state = json.loads(self.sidecar.read_text())
+            if state.get("size") == size and self.partial.stat().st_size == size:
+                self.segments = [Segment(*s) for s in state["segments"]]
+                return sum(s.done for s in self.segments)
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        already = self.partial.stat().st_size if self.partial.exists() else 0
+        if already > size:
+            already = 0
+        with os.fdopen(os.open(self.partial, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644),
+                       "r+b") as fh:  # never through a symlink planted in the partial's place
+            fh.truncate(already)
+            fh.truncate(size)  # sparse: blocks are allocated as segments write them
+        self.segments = plan(size, self.parts, already)
+        self._save()
+        return already
+
+    def _save(self) -> None:
+        with self.lock:
+            data = {"size": self.remote.size, "segments": [[s.start, s.end, s.done] for s in self.segments]}
+        tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.sidecar)
+
+    # --- the transfer
+    def run(self, url: str):
+        already = self._load()
+        if already:
+            self.f.progress.add(already, network=False)
+            with self.f.progress.lock:
+                self.f.progress.resumed += already
+            self.f.on_event("resumed", f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
+                                       f"{already:,} of {self.remote.size:,} bytes already here")
+        fd = os.open(self.partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        self.writeback = WriteBehind(fd)
+        hasher_thread = threading.Thread(target=self._hash, args=(fd,), name="seg-hash", daemon=True)
+        self._digest: str | None = None
+        hasher_thread.start()
+        todo = [s for s in self.segments if not s.complete]
+        try:
+            # Bounded even if the sidecar of an earlier attempt lists more unfinished segments than that:
+            # they queue for the threads there are.
+            workers = max(1, min(len(todo), MAX_SEGMENTS_PER_FILE))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
+                futures = [pool.submit(self._segment, fd, url, s, i) for i, s in enumerate(todo)]
+                pending = set(futures)
+                while pending:
+                    _, pending = wait(pending, timeout=SAVE_EVERY, return_when=FIRST_EXCEPTION)
+                    self._save()
+                    if any(f.done() and f.exception() for f in futures):
+                        self.stop.set()
+                        wait(pending)
+                        break
+                errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                raise next((e for e in errors if not isinstance(e, JobCancelled)), errors[0])
+            self.writeback.close()
+            os.fsync(fd)
+        except BaseException:
+            self.stop.set()
+            self._save()
+            raise
+        finally:
+            with self.lock:
+                self.lock.notify_all()
+            hasher_thread.join()
+            self.writeback.close()
+            os.close(fd)
+        self.sidecar.unlink(missing_ok=True)
+        return self._digest
+
+    def _segment(self, fd: int, url: str, seg: Segment, index: int) -> None:
+        def attempt() -> bool:
+            if self.stop.is_set():
+                raise JobCancelled()
+            resp = self.f.open(url, seg.pos, seg.end)
+            try:
+                self.f.raise_for_status(resp, self.remote)
+                if resp.status_code == 200 and seg.pos > 0:
+                    raise NoRangeSupport(self.remote.path)
+                self.f.check_length(resp, self.remote, seg.pos, seg.end)
+                for chunk in self.f.chunks(resp):
+                    if self.stop.is_set():
+                        raise JobCancelled()
+                    chunk = chunk[: seg.end - seg.pos]  # never write into the next segment
+                    os.pwrite(fd, chunk, seg.pos)
+                    self.writeback.wrote(len(chunk))
+                    with self.lock:
+                        seg.done += len(chunk)
+                        self.lock.notify_all()
+                    self.f.account(len(chunk))
+                    if seg.complete:
+                        return True
+                return seg.complete
+            finally:
+                resp.close()
+
+        self.f.retrying(self.remote, position=lambda: seg.pos, attempt=attempt, label=f" (segment {index + 1})")
+
+    def _contiguous(self) -> int:
+        """End of the written prefix of the file (segments are sorted by start)."""
+        end = 0
+        for s in self.segments:
+            if s.start > end:
+                break
+            end = max(end, s.pos)
+            if not s.complete:
+                break
+        return end
+
+    def _hash(self, fd: int) -> None:
+        hasher = new_hasher(self.remote.hash_algo, self.remote.size)
+        pos = 0
+        while pos < self.remote.size:
+            with self.lock:
+                while (avail := self._contiguous()) <= pos and not self.stop.is_set():
+                    self.lock.wait(0.5)
+            if avail <= pos:
+                return  # stopped before the whole file was here
+            while pos < avail:
+                data = os.pread(fd, min(HASH_READ, avail - pos), pos)
+                if not data:
+                    return
+                hasher.update(data)
+                pos += len(data)
+        self._digest = hasher.hexdigest()

@@ -1,0 +1,7 @@
+"""`python -m fakehub --port 0 --repo org/name=DIR ...`: serve repos until SIGTERM (benchmarks)."""
+
+import sys
+
+from fakehub.server import main
+
+sys.exit(main())
