@@ -1,13 +1,18 @@
-"""ModelVariant (what to have), DownloadJob (one attempt at having it) and JobEvent (its log).
+"""ModelVariant (what to have), DownloadJob (one attempt at having it) and JobEvent (its log), with
+their vocabularies (states, kinds, origins, error codes, event kinds) and the queries the rest of
+the app asks of them.
 
-State transitions live in `downloads.services` and `downloads.runner`; the database enforces that a
-variant has at most one active job.
+State transitions live in `downloads.jobs.lifecycle`; the database enforces that a variant has at
+most one active job.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from engine.errors import ErrorCode
+from engine.events import EventKind
 
 
 class RepoType(models.TextChoices):
@@ -33,8 +38,30 @@ class JobState(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"
 
 
+# Queued or claimed: the variant has work under way (at most one such job per variant).
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING, JobState.VERIFYING)
+# Claimed by a process, which writes the heartbeat: running or verifying.
+WORKING_STATES = (JobState.RUNNING, JobState.VERIFYING)
 FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobOrigin(models.TextChoices):
+    ADMIN = "admin", "admin"
+    COMMAND = "command", "management command"
+    SCHEDULE = "schedule", "schedule"
+    RETRY = "retry", "automatic retry"
+    IMPORT = "import", "import"
+
+
+class JobQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(state__in=ACTIVE_STATES)
+
+    def working(self):
+        return self.filter(state__in=WORKING_STATES)
+
+    def finished(self):
+        return self.filter(state__in=FINISHED_STATES)
 
 
 class JobKind(models.TextChoices):
@@ -43,30 +70,8 @@ class JobKind(models.TextChoices):
     VERIFY = "verify", "verify"
 
 
-class ErrorCode(models.TextChoices):
-    GATED_NO_TOKEN = "gated_no_token"
-    GATED_NO_ACCESS = "gated_no_access"
-    TOKEN_INVALID = "token_invalid"
-    REPO_NOT_FOUND = "repo_not_found"
-    REVISION_NOT_FOUND = "revision_not_found"
-    FILE_NOT_FOUND = "file_not_found"
-    RATE_LIMITED = "rate_limited"
-    NETWORK = "network"
-    SERVER_ERROR = "server_error"
-    INSUFFICIENT_SPACE = "insufficient_space"
-    DISK_FULL = "disk_full"
-    VERIFICATION_FAILED = "verification_failed"
-    UNSAFE_PATH = "unsafe_path"
-    PROTOCOL_ERROR = "protocol_error"
-    NAME_TOO_LONG = "name_too_long"
-    PATH_CONFLICT = "path_conflict"
-    REDIRECT_LOOP = "redirect_loop"
-    TOKEN_UNCONFIRMED = "token_unconfirmed"
-    CANCELLED = "cancelled"
-    WORKER_LOST = "worker_lost"
-    STORAGE_ERROR = "storage_error"
-    INVALID_INPUT = "invalid_input"
-    INTERNAL_ERROR = "internal_error"
+# The engine's vocabulary, with the labels Django's TextChoices would give ("Gated No Token").
+ERROR_CODE_CHOICES = [(code.value, code.name.replace("_", " ").title()) for code in ErrorCode]
 
 
 class ModelVariant(models.Model):
@@ -114,6 +119,21 @@ class ModelVariant(models.Model):
         return f"{self.repo_id}{rev}{label}"
 
     @property
+    def installed_files(self) -> dict[str, dict]:
+        """path -> {size, git_sha1, sha256, fingerprint} of the files last installed; empty when none."""
+        return (self.manifest or {}).get("files") or {}
+
+    @property
+    def manifest_commit(self) -> str:
+        """The commit the installed files belong to ('' when nothing is installed)."""
+        return (self.manifest or {}).get("commit") or ""
+
+    @property
+    def installed_commit(self) -> str:
+        """The commit on disk: the resolved one, else the manifest's (a variant registered by import)."""
+        return self.commit or self.manifest_commit
+
+    @property
     def update_available(self) -> bool:
         return bool(self.commit and self.upstream_commit and self.upstream_commit != self.commit)
 
@@ -125,7 +145,7 @@ class DownloadJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    origin = models.CharField(max_length=20, default="admin", help_text="admin, command, schedule, retry")
+    origin = models.CharField(max_length=20, choices=JobOrigin.choices, default=JobOrigin.ADMIN)
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -149,10 +169,12 @@ class DownloadJob(models.Model):
     bytes_resumed = models.BigIntegerField(default=0, help_text="bytes kept from earlier partial downloads")
 
     cancel_requested = models.BooleanField(default=False)
-    error_code = models.CharField(max_length=32, choices=ErrorCode.choices, blank=True)
+    error_code = models.CharField(max_length=32, choices=ERROR_CODE_CHOICES, blank=True)
     error_message = models.TextField(blank=True)
     guidance = models.TextField(blank=True)
     verification = models.JSONField(default=dict, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -175,6 +197,10 @@ class DownloadJob(models.Model):
         return self.state in ACTIVE_STATES
 
     @property
+    def is_working(self) -> bool:
+        return self.state in WORKING_STATES
+
+    @property
     def percent(self) -> float:
         if self.bytes_total <= 0:
             return 100.0 if self.state == JobState.SUCCEEDED else 0.0
@@ -192,7 +218,7 @@ class JobEvent(models.Model):
 
     job = models.ForeignKey(DownloadJob, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in EventKind])
     message = models.TextField()
 
     class Meta:

@@ -18,17 +18,19 @@ from django.utils import timezone
 from downloads import guidance
 from downloads.jobs import lifecycle, liveness
 from downloads.models import (
-    ACTIVE_STATES,
+    WORKING_STATES,
     DownloadJob,
-    ErrorCode,
     JobEvent,
     JobKind,
+    JobOrigin,
     JobState,
     ModelVariant,
     VariantStatus,
     WorkerBeat,
 )
 from downloads.storage.overview import variant_home
+from engine.errors import ErrorCode
+from engine.events import EventKind
 from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision, require_utf8
 from settings_app.models import Setting
 
@@ -72,7 +74,7 @@ def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: s
 def is_stale(job: DownloadJob, now=None) -> bool:
     """Has the running job been abandoned? Either its heartbeat stopped for MODELHUB_HEARTBEAT_TIMEOUT, or
     it was claimed on this host by a process that is gone (killed, crashed): then no need to wait."""
-    if job.state not in (JobState.RUNNING, JobState.VERIFYING):
+    if not job.is_working:
         return False
     now = now or timezone.now()
     beat = job.heartbeat_at or job.started_at
@@ -81,7 +83,7 @@ def is_stale(job: DownloadJob, now=None) -> bool:
     return liveness.owner_gone(job.worker, job.started_at, now)
 
 
-def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None, origin: str = "admin",
+def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None, origin: str = JobOrigin.ADMIN,
             force: bool = False, only_paths: list[str] | None = None, rate_limit: int | None = None,
             attempt: int = 1, run_here: bool = False) -> tuple[DownloadJob, bool]:
     """Create a queued job for the variant, or join the one already active. Returns (job, joined).
@@ -91,7 +93,7 @@ def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by
     """
     user = requested_by if getattr(requested_by, "is_authenticated", False) else None
     with transaction.atomic():
-        active = DownloadJob.objects.filter(variant=variant, state__in=ACTIVE_STATES).first()
+        active = DownloadJob.objects.active().filter(variant=variant).first()
         if active is not None and is_stale(active):
             mark_lost(active)
             active = None
@@ -105,9 +107,9 @@ def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by
                     dispatched_at=timezone.now() if run_here else None,
                 )
         except IntegrityError:  # another request created the active job a moment ago: join it
-            return DownloadJob.objects.get(variant=variant, state__in=ACTIVE_STATES), True
+            return DownloadJob.objects.active().get(variant=variant), True
         who = f" by {user.get_username()}" if user else ""
-        JobEvent.objects.create(job=job, kind="queued", message=f"{kind} queued{who} ({origin}), attempt {attempt}")
+        JobEvent.objects.create(job=job, kind=EventKind.QUEUED, message=f"{kind} queued{who} ({origin}), attempt {attempt}")
         lifecycle.variant_queued(variant, job)
         if not run_here:
             transaction.on_commit(dispatch)
@@ -127,23 +129,23 @@ def cancel(job: DownloadJob, *, by=None) -> str:
             state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
             error_code=ErrorCode.CANCELLED, error_message=f"Cancelled{who} before it ran"
             if job.state == JobState.QUEUED else f"Cancelled{who}; its worker had stopped",
-            guidance=guidance.guidance_for("cancelled"),
+            guidance=guidance.guidance_for(ErrorCode.CANCELLED),
         )
         if done:
-            JobEvent.objects.create(job=job, kind="cancelled", message=f"cancelled{who}")
+            JobEvent.objects.create(job=job, kind=EventKind.CANCELLED, message=f"cancelled{who}")
             job.refresh_from_db()
             lifecycle.variant_after_job(job.variant, job)
             transaction.on_commit(dispatch)
             return "cancelled"
         job.refresh_from_db()
-    if job.state in (JobState.RUNNING, JobState.VERIFYING):
+    if job.is_working:
         DownloadJob.objects.filter(pk=job.pk).update(cancel_requested=True)
-        JobEvent.objects.create(job=job, kind="cancel", message=f"cancel requested{who}")
+        JobEvent.objects.create(job=job, kind=EventKind.CANCEL, message=f"cancel requested{who}")
         return "cancel requested"
     return f"already {job.state}"
 
 
-def retry(job: DownloadJob, *, by=None, origin: str = "admin") -> tuple[DownloadJob, bool]:
+def retry(job: DownloadJob, *, by=None, origin: str = JobOrigin.ADMIN) -> tuple[DownloadJob, bool]:
     """A fresh attempt at a finished job's work (a new job; the old one keeps its record)."""
     if job.is_active:
         return job, True
@@ -151,9 +153,9 @@ def retry(job: DownloadJob, *, by=None, origin: str = "admin") -> tuple[Download
                    only_paths=job.only_paths, rate_limit=job.rate_limit)
 
 
-def verify(variant: ModelVariant, *, full: bool = False, by=None, origin: str = "admin",
+def verify(variant: ModelVariant, *, full: bool = False, by=None, origin: str = JobOrigin.ADMIN,
            run_here: bool = False) -> tuple[DownloadJob, bool]:
-    if not (variant.manifest or {}).get("files") or not variant.commit:
+    if not variant.installed_files or not variant.commit:
         raise InvalidInput(f"{variant} has never been installed: download it before verifying")
     return enqueue(variant, kind=JobKind.VERIFY, force=full, requested_by=by, origin=origin, run_here=run_here)
 
@@ -168,7 +170,7 @@ def failed_files(variant: ModelVariant) -> list[str]:
     return list(report.get("failed_files") or [])
 
 
-def repair(variant: ModelVariant, *, by=None, origin: str = "admin", run_here: bool = False):
+def repair(variant: ModelVariant, *, by=None, origin: str = JobOrigin.ADMIN, run_here: bool = False):
     """Re-download only the files the last verification found bad."""
     bad = failed_files(variant)
     if not bad:
@@ -188,11 +190,11 @@ def requeue_if_transient(job: DownloadJob, *, run_here: bool = False) -> Downloa
     if (job.state != JobState.FAILED or job.error_code not in AUTO_RETRY_CODES or job.kind == JobKind.VERIFY
             or job.attempt >= settings.MODELHUB_MAX_ATTEMPTS):
         return None
-    new, joined = enqueue(job.variant, kind=job.kind, requested_by=job.requested_by, origin="retry",
+    new, joined = enqueue(job.variant, kind=job.kind, requested_by=job.requested_by, origin=JobOrigin.RETRY,
                           only_paths=job.only_paths, rate_limit=job.rate_limit, attempt=job.attempt + 1,
                           run_here=run_here)
     if not joined:
-        JobEvent.objects.create(job=job, kind="retry", message=f"{job.error_code}: retrying as job {new.pk} "
+        JobEvent.objects.create(job=job, kind=EventKind.RETRY, message=f"{job.error_code}: retrying as job {new.pk} "
                                 f"(attempt {new.attempt}/{settings.MODELHUB_MAX_ATTEMPTS})")
     return new
 
@@ -206,7 +208,7 @@ def dispatch() -> list[int]:
     with transaction.atomic():
         list(Setting.objects.select_for_update().filter(pk=setting.pk))  # serialises dispatchers
         busy = DownloadJob.objects.filter(
-            Q(state__in=[JobState.RUNNING, JobState.VERIFYING]) | Q(state=JobState.QUEUED, dispatched_at__isnull=False)
+            Q(state__in=WORKING_STATES) | Q(state=JobState.QUEUED, dispatched_at__isnull=False)
         ).count()
         free = setting.effective_max_concurrent_downloads - busy
         if free <= 0:
@@ -228,7 +230,7 @@ def _send(async_task, pk: int) -> bool:
                              task_name=f"modelhub-job-{pk}-{timezone.now():%H%M%S%f}", group="modelhub-downloads")
     except Exception as exc:  # whatever the broker raises: redis.ConnectionError, a database error (ORM)...
         log.warning("job %s: the task broker is unavailable (%s); housekeeping will send it again", pk, exc)
-        JobEvent.objects.create(job_id=pk, kind="broker", message=f"the task broker is unavailable "
+        JobEvent.objects.create(job_id=pk, kind=EventKind.BROKER, message=f"the task broker is unavailable "
                                 f"({type(exc).__name__}); housekeeping sends the job again once it answers")
         return False
     DownloadJob.objects.filter(pk=pk).update(task_id=str(task_id or ""))
@@ -245,7 +247,7 @@ def redispatch_stale() -> list[int]:
     for pk in ids:
         if DownloadJob.objects.filter(pk=pk, state=JobState.QUEUED, dispatched_at__lt=cutoff) \
                 .update(dispatched_at=timezone.now()):
-            JobEvent.objects.create(job_id=pk, kind="redispatch", message="not picked up by a worker; sent again")
+            JobEvent.objects.create(job_id=pk, kind=EventKind.REDISPATCH, message="not picked up by a worker; sent again")
             _send(async_task, pk)
     return ids
 
@@ -267,10 +269,10 @@ def mark_lost(job: DownloadJob) -> bool:
         event = f"worker {job.worker} stopped sending heartbeats"
     done = DownloadJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at).update(
         state=JobState.FAILED, finished_at=now, error_code=ErrorCode.WORKER_LOST, speed_bps=0,
-        error_message=message, guidance=guidance.guidance_for("worker_lost"),
+        error_message=message, guidance=guidance.guidance_for(ErrorCode.WORKER_LOST),
     )
     if done:
-        JobEvent.objects.create(job=job, kind="lost", message=event)
+        JobEvent.objects.create(job=job, kind=EventKind.LOST, message=event)
         job.refresh_from_db()
         lifecycle.variant_after_job(job.variant, job)
     return bool(done)
@@ -281,7 +283,7 @@ def reap_lost_jobs() -> list[DownloadJob]:
     now = timezone.now()
     # Every running job, not only those with an old heartbeat: one whose process on this host is
     # gone is reaped at once. There are at most a few (max_concurrent_downloads plus verifies).
-    running = DownloadJob.objects.filter(state__in=[JobState.RUNNING, JobState.VERIFYING]).select_related("variant")
+    running = DownloadJob.objects.working().select_related("variant")
     reaped = []
     for job in running:
         if not is_stale(job, now):
@@ -326,7 +328,7 @@ def variants_due_for_reverify() -> list[ModelVariant]:
 def reverify_due() -> list[int]:
     jobs = []
     for variant in variants_due_for_reverify():
-        job, joined = verify(variant, origin="schedule")
+        job, joined = verify(variant, origin=JobOrigin.SCHEDULE)
         if not joined:
             jobs.append(job.pk)
     return jobs

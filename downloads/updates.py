@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from downloads.jobs import lifecycle
 from downloads.models import ModelVariant, VariantStatus
 from engine.cache.layout import is_commit
-from engine.errors import HubError
+from engine.errors import ErrorCode, HubError
 from settings_app.hub_client import client_from_settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def check_updates(variants=None) -> list[UpdateCheck]:
             answers[key] = _ask(client, *key)
         answer = answers[key]
         if isinstance(answer, Exception):
-            result.error_code = getattr(answer, "code", "internal_error")
+            result.error_code = getattr(answer, "code", ErrorCode.INTERNAL_ERROR)
             result.error_message = getattr(answer, "message", None) or f"{type(answer).__name__}: {answer}"
             lifecycle.variant_upstream_checked(variant, error=f"{result.error_code}: {result.error_message}")
             continue

@@ -8,7 +8,7 @@ import os
 import re
 
 from engine.cache.layout import RepoCache, check_repo_path
-from engine.errors import JobError
+from engine.errors import ErrorCode, JobError
 from engine.hub.client import RemoteFile
 
 _REVISION_BAD = re.compile(r"(\.\.|[\x00-\x20~^:?*\[\\]|@\{|//|^/|/$|\.lock$|^\.|\.$)")
@@ -101,18 +101,18 @@ def refuse_unsafe_paths(files: list[RemoteFile], cache: RepoCache, commit: str) 
     for f in files:
         try:
             if check_repo_path(f.path):
-                raise JobError("unsafe_path", f.path)
+                raise JobError(ErrorCode.UNSAFE_PATH, f.path)
             cache.snapshot_file(commit, f.path)
         except JobError:
             bad.append(f.path)
     if bad:
-        raise JobError("unsafe_path", f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
+        raise JobError(ErrorCode.UNSAFE_PATH, f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
                        "nothing was written", files=bad)
     _refuse_long_names(files, cache, commit)
     paths = {f.path for f in files}
     clashes = sorted({folder for p in paths for folder in _parents(p) if folder in paths})
     if clashes:
-        raise JobError("path_conflict", f"These path(s) are listed both as a file and as a folder: "
+        raise JobError(ErrorCode.PATH_CONFLICT, f"These path(s) are listed both as a file and as a folder: "
                        f"{', '.join(repr(c) for c in clashes[:5])}; nothing was written", files=clashes)
 
 
@@ -133,6 +133,6 @@ def _refuse_long_names(files: list[RemoteFile], cache: RepoCache, commit: str) -
                 if any(len(part.encode()) > name_max for part in f.path.split("/"))
                 or snapshot + 1 + len(f.path.encode()) >= path_max]
     if too_long:
-        raise JobError("name_too_long", f"The file system of {cache.storage_dir} cannot hold these name(s) (at most "
+        raise JobError(ErrorCode.NAME_TOO_LONG, f"The file system of {cache.storage_dir} cannot hold these name(s) (at most "
                        f"{name_max} bytes a name, {path_max} a path): {', '.join(repr(p) for p in too_long[:3])}",
                        files=too_long, limit=name_max, storage_dir=str(cache.storage_dir))

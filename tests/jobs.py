@@ -8,7 +8,7 @@ from downloads.models import DownloadJob
 def start_job(repo_id: str, **variant) -> DownloadJob:
     """A queued job for the variant (created or reused), handed to nobody: the test runs it."""
     v, _ = services.get_or_create_variant(repo_id=repo_id, **variant)
-    job, _ = services.enqueue(v, origin="test", run_here=True)
+    job, _ = services.enqueue(v, origin="command", run_here=True)
     return job
 
 

@@ -346,7 +346,7 @@ def test_delete_files_action_leads_to_the_confirmation_page(configured, hub, adm
 
     hub.add_repo("org/del", {"m.gguf": make_gguf()})
     variant, _ = services.get_or_create_variant(repo_id="org/del")
-    runner.run_job(services.enqueue(variant, origin="test", run_here=True)[0].pk)
+    runner.run_job(services.enqueue(variant, origin="command", run_here=True)[0].pk)
     url = reverse("admin:downloads_modelvariant_changelist")
     response = admin_client.post(url, {"action": "delete_files_selected", "_selected_action": [variant.pk]})
     assert response.status_code == 302
@@ -373,7 +373,7 @@ def test_check_updates_action_reports_update_available(configured, hub, admin_cl
 
     hub.add_repo("org/upd", {"m.gguf": make_gguf()})
     variant, _ = services.get_or_create_variant(repo_id="org/upd")
-    runner.run_job(services.enqueue(variant, origin="test", run_here=True)[0].pk)
+    runner.run_job(services.enqueue(variant, origin="command", run_here=True)[0].pk)
     hub.add_commit("org/upd", {"README.md": b"new"})
     url = reverse("admin:downloads_modelvariant_changelist")
     response = admin_client.post(url, {"action": "check_updates_selected", "_selected_action": [variant.pk]},

@@ -47,7 +47,7 @@ def run(command: str, *args) -> dict:
 
 
 def full_verify(variant: ModelVariant):
-    job, _ = services.verify(variant, full=True, origin="test", run_here=True)
+    job, _ = services.verify(variant, full=True, origin="command", run_here=True)
     return run_and_follow(job)
 
 
@@ -186,7 +186,7 @@ def test_delete_files_dry_run_plans_without_deleting(installed, storage):
 
 def test_delete_is_refused_while_a_job_is_active(installed, storage):
     repo, variant = installed
-    services.verify(variant, origin="test", run_here=True)  # queued, not run: an active job
+    services.verify(variant, origin="command", run_here=True)  # queued, not run: an active job
     report = run("delete_files", str(variant.pk))
     assert "active" in report["variants"][0]["refused"] and report["bytes_freed"] == 0
     assert (storage / FOLDER / "snapshots" / repo.sha / "model.safetensors").exists()

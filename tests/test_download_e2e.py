@@ -77,7 +77,7 @@ def test_progress_writes_are_throttled_for_many_small_files(configured, hub):
     files = {f"data/part-{i:03d}.json": json.dumps({"i": i}).encode() for i in range(100)}
     hub.add_repo("org/many", files)
     variant, _ = services.get_or_create_variant(repo_id="org/many", kind="files")
-    job, _ = services.enqueue(variant, origin="test", run_here=True)
+    job, _ = services.enqueue(variant, origin="command", run_here=True)
     with CaptureQueriesContext(connection) as ctx:
         job = runner.run_job(job.pk)
     assert job.state == JobState.SUCCEEDED and job.files_done == 100

@@ -21,7 +21,7 @@ def run(*args) -> str:
 
 def queued_job(repo_id: str) -> DownloadJob:
     variant, _ = services.get_or_create_variant(repo_id=repo_id, kind="files")
-    return services.enqueue(variant, origin="test", run_here=True)[0]
+    return services.enqueue(variant, origin="command", run_here=True)[0]
 
 
 @pytest.mark.django_db

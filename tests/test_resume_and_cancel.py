@@ -228,8 +228,8 @@ def test_ctrl_c_on_download_wait_cancels_cleanly_and_rerun_resumes(configured, h
 def test_active_job_is_joined_not_duplicated(configured, hub):
     hub.add_repo("org/join", {"model.gguf": make_gguf()})
     variant, _ = services.get_or_create_variant(repo_id="org/join")
-    first, joined1 = services.enqueue(variant, origin="test", run_here=True)
-    second, joined2 = services.enqueue(variant, origin="test", run_here=True)
+    first, joined1 = services.enqueue(variant, origin="command", run_here=True)
+    second, joined2 = services.enqueue(variant, origin="command", run_here=True)
     assert (joined1, joined2) == (False, True)
     assert first.pk == second.pk
     assert DownloadJob.objects.filter(variant=variant).count() == 1

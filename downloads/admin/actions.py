@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 
 from downloads import services
 from downloads.admin.display import job_links
-from downloads.models import ACTIVE_STATES, FINISHED_STATES, DownloadJob, ModelVariant
+from downloads.models import DownloadJob, JobOrigin, ModelVariant
 from engine.selection import InvalidInput
 
 PERMISSION = "downloads.download_modelvariant"
@@ -79,7 +79,7 @@ def download(model_admin, request, variants) -> Report:
     report = Report("Download")
     variants = list(variants)
     for variant, (job, joined) in zip(variants, services.enqueue_downloads(
-            variants, requested_by=request.user, origin="admin"), strict=True):
+            variants, requested_by=request.user, origin=JobOrigin.ADMIN), strict=True):
         _queued(report, model_admin, request, variant, job, joined, "Download")
     return report
 
@@ -89,7 +89,7 @@ def verify(model_admin, request, variants, *, full: bool = False) -> Report:
     report = Report("Full re-hash verify" if full else "Verify")
     for variant in variants:
         try:
-            job, joined = services.verify(variant, full=full, by=request.user, origin="admin")
+            job, joined = services.verify(variant, full=full, by=request.user, origin=JobOrigin.ADMIN)
         except InvalidInput as exc:
             report.problems.append(str(exc))
             continue
@@ -102,7 +102,7 @@ def repair(model_admin, request, variants) -> Report:
     report = Report("Repair")
     for variant in variants:
         try:
-            job, joined = services.repair(variant, by=request.user, origin="admin")
+            job, joined = services.repair(variant, by=request.user, origin=JobOrigin.ADMIN)
         except InvalidInput as exc:
             report.problems.append(str(exc))
             continue
@@ -114,7 +114,7 @@ def cancel_variants(model_admin, request, variants: list[ModelVariant]) -> Repor
     require_download_permission(request)
     report = Report("Cancel")
     for variant in variants:
-        job = variant.jobs.filter(state__in=[s.value for s in ACTIVE_STATES]).first()
+        job = variant.jobs.active().first()
         if job is None:
             report.problems.append(f"{variant}: no queued or running job to cancel.")
             continue
@@ -128,12 +128,12 @@ def retry_variants(model_admin, request, variants: list[ModelVariant]) -> Report
     require_download_permission(request)
     report = Report("Retry")
     for variant in variants:
-        last = (variant.jobs.filter(state__in=[s.value for s in FINISHED_STATES])
+        last = (variant.jobs.finished()
                 .order_by("-created_at", "-id").first())
         if last is None:
-            job, joined = services.enqueue(variant, requested_by=request.user, origin="admin")
+            job, joined = services.enqueue(variant, requested_by=request.user, origin=JobOrigin.ADMIN)
         else:
-            job, joined = services.retry(last, by=request.user, origin="admin")
+            job, joined = services.retry(last, by=request.user, origin=JobOrigin.ADMIN)
         _queued(report, model_admin, request, variant, job, joined,
                 f"Retry of job {last.pk}" if last else "Retry (no earlier job): download")
     return report
@@ -157,6 +157,6 @@ def retry_jobs(model_admin, request, jobs) -> Report:
         if job.is_active:
             report.problems.append(f"Job {job.pk} is still {job.state}; cancel it first or let it finish.")
             continue
-        new, joined = services.retry(job, by=request.user, origin="admin")
+        new, joined = services.retry(job, by=request.user, origin=JobOrigin.ADMIN)
         _queued(report, model_admin, request, job, new, joined, "Retry")
     return report

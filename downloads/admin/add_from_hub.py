@@ -18,7 +18,7 @@ from downloads.admin.display import human_size, linkify
 from downloads.admin.forms import CreateChoicesForm, RepoLookupForm
 from downloads.guidance import guidance_for, repo_url
 from engine import catalog
-from engine.errors import HubError
+from engine.errors import ErrorCode, HubError
 from engine.selection import InvalidInput
 from settings_app.hub_client import client_from_settings
 from settings_app.models import Setting
@@ -49,7 +49,7 @@ def add_from_hub(model_admin, request):
     try:
         overview = client_from_settings(setting).overview(repo_id, repo_type, revision)
     except HubError as exc:
-        field = {"repo_not_found": "repo_id", "revision_not_found": "revision"}.get(exc.code)
+        field = {ErrorCode.REPO_NOT_FOUND: "repo_id", ErrorCode.REVISION_NOT_FOUND: "revision"}.get(exc.code)
         lookup.add_error(field, f"{exc.code}: {exc.message}")
         context["lookup_guidance"] = _guidance(request, exc)
         return TemplateResponse(request, TEMPLATE, context)

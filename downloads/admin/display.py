@@ -41,13 +41,6 @@ def human_eta(seconds: float | None) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
 
 
-def short_hash(value: str | None) -> SafeString:
-    """First 12 characters, the whole hash in the tooltip."""
-    if not value:
-        return mark_safe("—")
-    return format_html('<code title="{}">{}…</code>', value, value[:12])
-
-
 def state_badge(job: DownloadJob) -> SafeString:
     return format_html('<span class="mh-badge mh-state-{}" data-mh-job="{}" data-mh-field="state" data-mh-state="{}">'
                        "{}</span>", job.state, job.pk, job.state, job.get_state_display())
@@ -108,11 +101,6 @@ def linkify(text: str | None) -> SafeString:
         at = end
     pieces.append(format_html("{}", text[at:]))
     return mark_safe("".join(pieces))
-
-
-def job_link(job: DownloadJob) -> SafeString:
-    return format_html('<a href="{}">Job {}</a>', reverse("admin:downloads_downloadjob_change", args=[job.pk]),
-                       job.pk)
 
 
 def job_links(jobs) -> SafeString:

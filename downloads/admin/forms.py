@@ -5,7 +5,7 @@ from django import forms
 
 from downloads.models import ModelVariant, RepoType
 from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
-from engine.verify.checks import DEFAULT_RULES
+from engine.verify import DEFAULT_RULES
 from settings_app.models import Setting
 
 

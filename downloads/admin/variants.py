@@ -48,7 +48,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # One query for all rows' active jobs, so the progress column costs the same for 5 or 500 rows.
-        active = DownloadJob.objects.filter(state__in=ACTIVE).order_by("created_at")
+        active = DownloadJob.objects.active().order_by("created_at")
         return super().get_queryset(request).prefetch_related(Prefetch("jobs", queryset=active, to_attr="active_jobs"))
 
     def get_urls(self):
@@ -101,7 +101,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
 
     @admin.display(description="Installed files")
     def manifest_display(self, obj):
-        files = (obj.manifest or {}).get("files") or {}
+        files = obj.installed_files
         if not files:
             return "nothing installed"
         rows = format_html_join("", "<li><code>{}</code> ({})</li>",
@@ -109,7 +109,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         more = format_html("<li>… and {} more</li>", len(files) - 50) if len(files) > 50 else ""
         return format_html("{} file(s), {} at commit <code>{}</code><ul class=\"mh-files\">{}{}</ul>",
                            len(files), human_size(sum(r.get("size", 0) for r in files.values())),
-                           (obj.manifest.get("commit") or "")[:12], rows, more)
+                           obj.manifest_commit[:12], rows, more)
 
     @admin.display(description="Recent jobs")
     def jobs_display(self, obj):

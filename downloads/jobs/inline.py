@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from downloads import services
 from downloads.jobs import runner
-from downloads.models import DownloadJob, JobState
+from downloads.models import DownloadJob, JobOrigin, JobState
 
 
 def run_and_follow(job: DownloadJob, *, reporter: Callable[[DownloadJob], None] | None = None,
@@ -18,11 +18,11 @@ def run_and_follow(job: DownloadJob, *, reporter: Callable[[DownloadJob], None] 
         ran = runner.run_job(job.pk, reporter=reporter) if job.state == JobState.QUEUED else None
         if ran is None:  # someone else runs it: follow until it ends
             job = _follow(job.pk, reporter, poll)
-            next_job = DownloadJob.objects.filter(variant=job.variant, pk__gt=job.pk, origin="retry").first()
+            next_job = DownloadJob.objects.filter(variant=job.variant, pk__gt=job.pk, origin=JobOrigin.RETRY).first()
         else:
             job = ran
             next_job = services.after_job(job, run_here=True)
-        if next_job is None or next_job.state not in (JobState.QUEUED, JobState.RUNNING, JobState.VERIFYING):
+        if next_job is None or not next_job.is_active:
             return job
         job = next_job
 
@@ -32,7 +32,7 @@ def _follow(job_id: int, reporter, poll: float) -> DownloadJob:
         job = DownloadJob.objects.select_related("variant").get(pk=job_id)
         if reporter:
             reporter(job)
-        if job.state not in (JobState.QUEUED, JobState.RUNNING, JobState.VERIFYING):
+        if not job.is_active:
             return job
         if services.is_stale(job):
             services.reap_lost_jobs()

@@ -7,6 +7,7 @@ variant to what its files on disk support (installed only if it was installed an
 from django.utils import timezone
 
 from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
+from engine.errors import ErrorCode
 
 # How the periodic storage check (downloads.storage_health) words what it finds, so it can tell its own
 # findings from a verification's and clear them once the storage is back.
@@ -50,14 +51,14 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
     if job.state == JobState.SUCCEEDED:
         return
     # A read-only storage folder is a notice, not drift: the verified files are still there to read.
-    was_installed = (bool((variant.manifest or {}).get("files")) and variant.last_verified_at is not None
+    was_installed = (bool(variant.installed_files) and variant.last_verified_at is not None
                      and (not variant.problem or variant.problem.startswith(READ_ONLY)))
     if job.state == JobState.CANCELLED:
         if job.kind == JobKind.VERIFY:
             return
         _save(variant, status=VariantStatus.INSTALLED if was_installed else VariantStatus.NOT_DOWNLOADED)
         return
-    if job.error_code == "verification_failed":
+    if job.error_code == ErrorCode.VERIFICATION_FAILED:
         summary = (job.verification or {}).get("summary") or job.error_message
         _save(variant, status=VariantStatus.CORRUPT, problem=summary, last_verified_at=timezone.now())
         return

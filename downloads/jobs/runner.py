@@ -26,14 +26,15 @@ from downloads.models import DownloadJob, JobEvent, JobKind, JobState
 from downloads.storage.overview import variant_home
 from engine import selection
 from engine.cache.layout import RepoCache
-from engine.errors import JobCancelled, JobError
+from engine.errors import ErrorCode, JobCancelled, JobError
+from engine.events import EventKind
 from engine.hub.client import HubClient, RemoteFile
 from engine.limits import job_parallelism
 from engine.redaction import redact
 from engine.retrying import Backoff
 from engine.transfer.progress import Progress, RateLimiter
 from engine.transfer.segments import present_bytes
-from engine.verify.checks import (
+from engine.verify import (
     FileCheck,
     check_installed_file,
     fingerprint,
@@ -108,10 +109,10 @@ class JobRun:
 
     # --- entry point
     def run(self) -> None:
-        self.event("started", f"attempt {self.job.attempt} on {worker_name()}")
+        self.event(EventKind.STARTED, f"attempt {self.job.attempt} on {worker_name()}")
         try:
             if self.token.source == "settings-unreadable":
-                raise JobError("token_invalid", self.token.problem, token_source="Settings")
+                raise JobError(ErrorCode.TOKEN_INVALID, self.token.problem, token_source="Settings")
             if self.job.kind == JobKind.VERIFY:
                 self._verify()
             else:
@@ -126,7 +127,7 @@ class JobRun:
             raise
         except Exception as exc:  # a bug must still end the job visibly, not leave it "running"
             log.exception("job %s crashed", self.job.pk)
-            self._finish(JobState.FAILED, error=JobError("internal_error", f"{type(exc).__name__}: {exc}"))
+            self._finish(JobState.FAILED, error=JobError(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"))
 
     # --- download / repair
     def _download(self) -> None:
@@ -137,7 +138,7 @@ class JobRun:
         snap = self._beating(lambda: self.hub.snapshot(variant.repo_id, variant.repo_type, revision))
         files = selection.select_files(snap.files, variant.include, variant.exclude)
         if not files:
-            raise JobError("file_not_found", f"No file of {variant.repo_id}@{revision} matches include="
+            raise JobError(ErrorCode.FILE_NOT_FOUND, f"No file of {variant.repo_id}@{revision} matches include="
                            f"{variant.include or ['*']} exclude={variant.exclude or []}",
                            patterns=variant.include or ["*"], endpoint=self.hub.endpoint,
                            repo_id=variant.repo_id, repo_type=variant.repo_type, revision=revision)
@@ -146,7 +147,7 @@ class JobRun:
         if repair_only:
             gone = sorted(repair_only - {f.path for f in files})
             if gone:
-                raise JobError("file_not_found", f"Files to repair are no longer listed: {', '.join(gone)}",
+                raise JobError(ErrorCode.FILE_NOT_FOUND, f"Files to repair are no longer listed: {', '.join(gone)}",
                                files=gone, endpoint=self.hub.endpoint, repo_id=variant.repo_id,
                                repo_type=variant.repo_type, revision=revision)
         to_fetch = [f for f in files if not repair_only or f.path in repair_only]
@@ -159,7 +160,7 @@ class JobRun:
                 raise JobCancelled("This run lost its job (reaped as lost, or cancelled) before downloading.")
             lifecycle.variant_started(variant, commit=snap.commit, size=total)
         job.commit, job.bytes_total, job.files_total = snap.commit, total, len(files)
-        self.event("resolved", f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
+        self.event(EventKind.RESOLVED, f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
                                f"{len(files)} file(s), {total:,} bytes")
 
         outcomes, extra = self._fetch_all(snap.commit, revision, files, to_fetch, force=job.force or bool(repair_only))
@@ -193,7 +194,7 @@ class JobRun:
             segments=segments, segment_min_size=self.setting.segment_min_size,
             low_speed=LowSpeed(settings.MODELHUB_LOW_SPEED_LIMIT, settings.MODELHUB_LOW_SPEED_TIME),
         )
-        known = (self.variant.manifest or {}).get("files", {}) if self.variant.commit == commit else {}
+        known = self.variant.installed_files if self.variant.commit == commit else {}
         extra: list[FileCheck] = []
         fetch_paths = {f.path for f in to_fetch}
         for f in files:
@@ -271,7 +272,7 @@ class JobRun:
             storage.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(storage).free
         except OSError as exc:
-            raise JobError("storage_error", f"Storage folder {storage} is not usable: {exc.strerror or exc}",
+            raise JobError(ErrorCode.STORAGE_ERROR, f"Storage folder {storage} is not usable: {exc.strerror or exc}",
                            storage_dir=str(storage), detail=exc.strerror or str(exc)) from None
         needed = 0
         for f in to_fetch:
@@ -280,14 +281,14 @@ class JobRun:
             needed += max(0, f.size - present_bytes(self.cache.partial_path(f.etag)))
         min_free = self.setting.effective_min_free_space
         if needed + min_free > free:
-            raise JobError("insufficient_space",
+            raise JobError(ErrorCode.INSUFFICIENT_SPACE,
                            f"Needs {needed:,} bytes plus {min_free:,} kept free, but {free:,} bytes are free in {storage}",
                            needed=needed, free=free, min_free=min_free, storage_dir=str(storage))
 
     # --- standalone verification
     def _verify(self) -> None:
         variant = self.variant
-        files = (variant.manifest or {}).get("files", {})
+        files = variant.installed_files
         total = sum(r["size"] for r in files.values())
         DownloadJob.objects.filter(pk=self.job.pk).update(
             state=JobState.VERIFYING, bytes_total=total, files_total=len(files), commit=variant.commit)
@@ -305,9 +306,9 @@ class JobRun:
     def _finish_verified(self, report: dict, manifest_files: dict, *, commit: str) -> None:
         self.job.verification = report
         if not report["ok"]:
-            raise JobError("verification_failed", f"Verification failed: {report['summary']}",
+            raise JobError(ErrorCode.VERIFICATION_FAILED, f"Verification failed: {report['summary']}",
                            files=report["failed_files"] or report["completeness"].get("missing", []))
-        self.event("verified", report["summary"])
+        self.event(EventKind.VERIFIED, report["summary"])
         self._finish(JobState.SUCCEEDED, installed={"commit": commit, "manifest_files": manifest_files,
                                                     "local_path": str(self.cache.snapshot_dir(commit))})
 
@@ -325,7 +326,7 @@ class JobRun:
         with transaction.atomic():
             # A worker that froze past the heartbeat timeout was reaped and its job re-queued: the row
             # belongs to the new attempt now, so this run must not touch the variant either.
-            updated = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+            updated = DownloadJob.objects.working().filter(pk=self.job.pk) \
                 .update(**fields)
             if updated:
                 self.job.refresh_from_db()
@@ -333,7 +334,7 @@ class JobRun:
                     lifecycle.variant_installed(self.variant, **installed)
                 else:
                     lifecycle.variant_after_job(self.variant, self.job)
-        kind = {JobState.SUCCEEDED: "finished", JobState.CANCELLED: "cancelled"}.get(final, "failed")
+        kind = {JobState.SUCCEEDED: EventKind.FINISHED, JobState.CANCELLED: EventKind.CANCELLED}.get(final, EventKind.FAILED)
         self.event(kind, error.message if error else "all files verified")
         self._flush_events()
         if not updated:
@@ -352,10 +353,10 @@ class JobRun:
             JobEvent.objects.bulk_create([JobEvent(job_id=self.job.pk, kind=k, message=m) for k, m in events])
 
     def _set_state(self, new_state: str) -> None:  # only RUNNING -> VERIFYING happens mid-job
-        DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+        DownloadJob.objects.working().filter(pk=self.job.pk) \
             .update(state=new_state, heartbeat_at=timezone.now())
         self.job.state = new_state
-        self.event(new_state, "checking sizes, checksums, formats and completeness")
+        self.event(EventKind(new_state), "checking sizes, checksums, formats and completeness")
 
     def _tick(self, *, force: bool = False, final: bool = False) -> None:
         now = time.monotonic()
@@ -373,7 +374,7 @@ class JobRun:
             resumed = self.progress.resumed
         fields = dict(bytes_done=done, files_done=files_done, speed_bps=0 if final else self._speed,
                       bytes_transferred=transferred, bytes_resumed=resumed, heartbeat_at=timezone.now())
-        owned = DownloadJob.objects.filter(pk=self.job.pk, state__in=[JobState.RUNNING, JobState.VERIFYING]) \
+        owned = DownloadJob.objects.working().filter(pk=self.job.pk) \
             .update(**fields)
         for key, value in fields.items():
             setattr(self.job, key, value)

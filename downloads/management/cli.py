@@ -7,6 +7,7 @@ import time
 from django.core.management.base import CommandError
 
 from downloads.models import DownloadJob
+from engine.errors import ErrorCode
 from engine.selection import DB_INT_MAX, is_db_id
 from modelhub.sizes import format_size
 
@@ -21,7 +22,7 @@ def print_json(stdout, data) -> None:
 def invalid(message: str, *, as_json: bool, stdout) -> CommandError:
     """Bad input: one clear line (or a JSON object with error_code invalid_input), exit status 2."""
     if as_json:
-        print_json(stdout, {"state": "invalid", "error_code": "invalid_input", "error_message": message,
+        print_json(stdout, {"state": "invalid", "error_code": ErrorCode.INVALID_INPUT, "error_message": message,
                             "guidance": f"Fix the input and run the command again: {message}"})
     return CommandError(message, returncode=EXIT_INVALID)
 

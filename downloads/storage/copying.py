@@ -17,7 +17,7 @@ from downloads.storage.overview import volume_usage
 from engine.cache import locks, safety
 from engine.cache.layout import RepoCache, check_repo_path
 from engine.cache.scan import TREES_DIR, scan_repo
-from engine.verify.hashing import HASH_READ_CHUNK, hash_file, new_hasher
+from engine.verify import HASH_READ_CHUNK, hash_file, new_hasher
 from settings_app.models import Setting
 
 
@@ -28,8 +28,6 @@ class CopyRefused(Exception):
 @dataclass
 class CopyOutcome:
     bytes_copied: int = 0
-    blobs_copied: int = 0
-    blobs_reused: int = 0
     not_copied: dict[str, str] = field(default_factory=dict)  # repo path -> why
     refs_written: list[str] = field(default_factory=list)
 
@@ -99,13 +97,10 @@ def _copy_file(src: Path, item: FoundFile, dest: RepoCache, commit: str, same_vo
         return "missing in the source (dangling link)"
     blob = dest.blob_path(etag)
     with locks.hold(dest.lock_path(etag)):  # the same lock downloads take: one writer per blob
-        if blob.exists():
-            outcome.blobs_reused += 1
-        else:
+        if not blob.exists():  # an existing blob (shared with another revision) is reused as it is
             reason = _publish(src, item, blob, same_volume)
             if reason:
                 return reason
-            outcome.blobs_copied += 1
             outcome.bytes_copied += 0 if same_volume else blob.stat().st_size
     dest.link(commit, item.path, etag)
     return ""

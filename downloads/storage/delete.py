@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from downloads.jobs import lifecycle
-from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
+from downloads.models import DownloadJob, ModelVariant
 from downloads.storage.overview import storage_dir, variant_home
 from engine.cache import locks, safety
 from engine.cache.layout import RepoCache, repo_folder_name
@@ -100,7 +100,7 @@ def delete_variant_files(variant: ModelVariant, *, by=None) -> VariantPlan:
     done = VariantPlan(variant, kept=plan.kept)
     links = [r for r in plan.removals if r.kind == "link"]
     blobs = [r for r in plan.removals if r.kind == "blob"]
-    commit = variant.commit or (variant.manifest or {}).get("commit") or "-"
+    commit = variant.installed_commit or "-"
     snapshot = RepoCache(root, variant.repo_id, variant.repo_type).snapshot_dir(commit)
     for removal in links:
         if _try(done, removal, lambda r=removal: safety.unlink(r.path, root)):
@@ -133,7 +133,7 @@ def delete_variant_files(variant: ModelVariant, *, by=None) -> VariantPlan:
 
 
 def _active_jobs(repos: set[tuple[str, str]]) -> dict[tuple[str, str], DownloadJob]:
-    jobs = DownloadJob.objects.filter(state__in=ACTIVE_STATES).select_related("variant")
+    jobs = DownloadJob.objects.active().select_related("variant")
     return {(j.variant.repo_type, j.variant.repo_id): j for j in jobs
             if (j.variant.repo_type, j.variant.repo_id) in repos}
 
@@ -145,17 +145,15 @@ def _plan_repo(root: Path, repo: RepoEntry, members: list[ModelVariant], plans: 
     for other in ModelVariant.objects.filter(repo_id=repo.repo_id, repo_type=repo.repo_type).exclude(pk__in=member_ids):
         if variant_home(other, root) != root:
             continue
-        manifest = other.manifest or {}
-        commit = other.commit or manifest.get("commit") or ""
-        for path, record in (manifest.get("files") or {}).items():
+        commit = other.installed_commit
+        for path, record in other.installed_files.items():
             other_paths[commit][path] = other
             other_blobs[_etag(record)] = other
     removed_links: dict[str, set[str]] = defaultdict(set)  # commit -> paths
     for v in members:
-        manifest = v.manifest or {}
-        commit = v.commit or manifest.get("commit") or ""
+        commit = v.installed_commit
         snap = repo.snapshots.get(commit)
-        for path in sorted(manifest.get("files") or {}):
+        for path in sorted(v.installed_files):
             if path in other_paths[commit]:
                 plans[v.pk].kept.append(f"{path}: also part of variant {other_paths[commit][path]}")
             elif snap is not None and path in snap.files and path not in removed_links[commit]:
@@ -167,7 +165,7 @@ def _plan_repo(root: Path, repo: RepoEntry, members: list[ModelVariant], plans: 
                     if f.blob and path not in removed_links[snap.commit]}
     planned_blobs: set[str] = set()
     for v in members:
-        for path, record in sorted(((v.manifest or {}).get("files") or {}).items()):
+        for path, record in sorted(v.installed_files.items()):
             etag = _etag(record)
             if etag in planned_blobs or etag not in repo.blobs:
                 continue
@@ -182,7 +180,7 @@ def _plan_repo(root: Path, repo: RepoEntry, members: list[ModelVariant], plans: 
     for commit, paths in removed_links.items():
         snap = repo.snapshots[commit]
         if set(snap.files) <= paths:
-            owner = next(v for v in members if (v.commit or (v.manifest or {}).get("commit")) == commit)
+            owner = next(v for v in members if v.installed_commit == commit)
             plans[owner.pk].removals.append(Removal("folder", snap.path, 0, commit))
             for ref in snap.refs:
                 plans[owner.pk].removals.append(Removal("ref", repo.path / "refs" / ref, 0, commit))

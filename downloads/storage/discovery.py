@@ -158,12 +158,12 @@ def mark_registered(found: list[FoundSnapshot]) -> None:
     repos = {(f.repo_type, f.repo_id) for f in found}
     variants: dict[tuple[str, str, str], list[ModelVariant]] = {}
     for v in ModelVariant.objects.filter(repo_id__in={r[1] for r in repos}):
-        commit = v.commit or (v.manifest or {}).get("commit")
+        commit = v.installed_commit
         if commit and (v.repo_type, v.repo_id) in repos:
             variants.setdefault((v.repo_type, v.repo_id, commit), []).append(v)
     for f in found:
         for v in variants.get((f.repo_type, f.repo_id, f.commit), []):
-            if set(f.files) <= set((v.manifest or {}).get("files") or {}):
+            if set(f.files) <= set(v.installed_files):
                 f.registered = v
                 break
 

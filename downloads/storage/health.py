@@ -30,7 +30,7 @@ from pathlib import Path
 
 from downloads import services
 from downloads.jobs import lifecycle
-from downloads.models import ModelVariant, VariantStatus
+from downloads.models import JobOrigin, ModelVariant, VariantStatus
 from downloads.storage.overview import storage_dir, variant_home
 from engine.cache.layout import RepoCache
 from engine.selection import InvalidInput
@@ -99,7 +99,7 @@ def check(variants=None, *, storage: Path | None = None) -> list[Finding]:
 def _variant_finding(variant: ModelVariant, home: Path, code: str | None, why: str) -> Finding | None:
     if code:
         return Finding(variant, code, home, _folder_message(code, home, why))
-    files = (variant.manifest or {}).get("files") or {}
+    files = variant.installed_files
     snapshot = Path(variant.local_path) if variant.local_path else \
         RepoCache(home, variant.repo_id, variant.repo_type).snapshot_dir(variant.commit)
     if not snapshot.is_dir():
@@ -174,7 +174,7 @@ def apply(findings: list[Finding] | None = None) -> dict:
 
 def _verify(variant: ModelVariant, result: dict) -> None:
     try:
-        job, joined = services.verify(variant, origin="schedule")
+        job, joined = services.verify(variant, origin=JobOrigin.SCHEDULE)
     except InvalidInput:  # never installed after all: nothing to verify
         return
     if not joined:

@@ -19,10 +19,10 @@ from pathlib import Path
 from downloads import services
 from downloads.jobs import lifecycle, runner
 from downloads.models import (
-    ACTIVE_STATES,
     DownloadJob,
     JobEvent,
     JobKind,
+    JobOrigin,
     JobState,
     ModelVariant,
     VariantStatus,
@@ -32,8 +32,9 @@ from downloads.storage.discovery import FoundSnapshot, mark_registered
 from downloads.storage.overview import storage_dir
 from engine.cache.layout import RepoCache
 from engine.cache.scan import scan_repo
+from engine.events import EventKind
 from engine.selection import InvalidInput, clean_globs, clean_revision
-from engine.verify.checks import check_completeness
+from engine.verify import check_completeness
 from settings_app.models import Setting
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,10 @@ def _choose_key(f: FoundSnapshot, refs: list[str]) -> tuple[str, list[str]]:
                                                include=include, exclude=[]).first()
         if existing is None:
             return revision, include
-        active = DownloadJob.objects.filter(variant=existing, state__in=ACTIVE_STATES).first()
+        active = DownloadJob.objects.active().filter(variant=existing).first()
         if active is not None:
             raise _Skip(f"variant {existing.pk} ({existing}) is busy with job {active.pk}; import it later")
-        if not (existing.manifest or {}).get("files"):
+        if not existing.installed_files:
             return revision, include
     raise _Skip(f"variant(s) with this selection already track other files of {f.repo_id}; "
                 f"delete their files or register this snapshot with another selection")
@@ -172,12 +173,12 @@ def _record_pending(variant: ModelVariant, f: FoundSnapshot, snapshot: Path) -> 
 
 
 def _verify_with_runner(variant: ModelVariant, by, notes: list[str]) -> DownloadJob:
-    job, joined = services.enqueue(variant, kind=JobKind.VERIFY, origin="import", requested_by=by, force=True,
+    job, joined = services.enqueue(variant, kind=JobKind.VERIFY, origin=JobOrigin.IMPORT, requested_by=by, force=True,
                                    run_here=True)
     if joined:
         raise _Skip(f"variant {variant.pk} is busy with job {job.pk}; import it later")
     for note in notes:
-        JobEvent.objects.create(job=job, kind="import", message=note)
+        JobEvent.objects.create(job=job, kind=EventKind.IMPORT, message=note)
     ran = runner.run_job(job.pk)
     services.after_job(ran, run_here=True)
     job.refresh_from_db()

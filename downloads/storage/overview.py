@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
+from downloads.models import DownloadJob, ModelVariant
 from engine.cache.layout import RepoCache, repo_folder_name
 from engine.cache.scan import CacheScan, RepoEntry, scan_cache
 from settings_app.models import Setting
@@ -20,7 +20,7 @@ from settings_app.models import Setting
 def variant_size_on_disk(variant: ModelVariant, storage_dir: Path) -> int:
     """Bytes of the variant's installed files that are really on disk (shared blobs counted once)."""
     cache = RepoCache(variant_home(variant, storage_dir), variant.repo_id, variant.repo_type)
-    files = (variant.manifest or {}).get("files", {})
+    files = variant.installed_files
     seen, total = set(), 0
     for record in files.values():
         etag = record.get("sha256") or record.get("git_sha1")
@@ -47,7 +47,7 @@ def variant_home(variant: ModelVariant, storage_dir: Path) -> Path:
 
 def active_jobs_by_repo() -> dict[tuple[str, str], int]:
     """(repo_type, repo_id) -> id of an active job writing into that repo's cache folder."""
-    jobs = DownloadJob.objects.filter(state__in=ACTIVE_STATES).values_list(
+    jobs = DownloadJob.objects.active().values_list(
         "pk", "variant__repo_type", "variant__repo_id")
     return {(repo_type, repo_id): pk for pk, repo_type, repo_id in jobs}
 
@@ -64,11 +64,10 @@ class Claims:
         claims = cls(defaultdict(lambda: defaultdict(list)), defaultdict(set))
         for variant in ModelVariant.objects.all():
             key = (str(variant_home(variant, storage_dir)), repo_folder_name(variant.repo_id, variant.repo_type))
-            manifest = variant.manifest or {}
-            commit = variant.commit or manifest.get("commit")
+            commit = variant.installed_commit
             if commit:
                 claims.commits[key][commit].append(variant)
-            for record in (manifest.get("files") or {}).values():
+            for record in variant.installed_files.values():
                 etag = record.get("sha256") or record.get("git_sha1")
                 if etag:
                     claims.blobs[key].add(etag)

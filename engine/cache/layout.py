@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from engine.errors import JobError
+from engine.errors import ErrorCode, JobError
 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 PARTIAL_SUFFIX = ".incomplete"
@@ -60,7 +60,7 @@ def plain_name(value: str, what: str) -> str:
     its folder. downloads.hub_answers checks the exact shapes first; this is the backstop for every
     path built here, whoever passes the value."""
     if not value or value in (".", "..") or "/" in value or "\\" in value or "\x00" in value:
-        raise JobError("unsafe_path", f"Refusing {what} {value!r}: it is not a plain file name", value=repr(value))
+        raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing {what} {value!r}: it is not a plain file name", value=repr(value))
     return value
 
 
@@ -113,7 +113,7 @@ class RepoCache:
         if folder in self._checked:
             return
         if not within(folder, self.storage_dir):
-            raise JobError("unsafe_path", f"Refusing to write into {folder}: it resolves to "
+            raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing to write into {folder}: it resolves to "
                            f"{os.path.realpath(folder)}, outside the storage folder {self.storage_dir}",
                            value=str(folder), files=[str(folder)])
         self._checked.add(folder)
@@ -127,7 +127,7 @@ class RepoCache:
             if not os.path.abspath(target).startswith(base + os.sep):
                 reason = "resolves outside the snapshot folder"
         if reason:
-            raise JobError("unsafe_path", f"Refusing unsafe path {repo_path!r}: {reason}", files=[repo_path])
+            raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing unsafe path {repo_path!r}: {reason}", files=[repo_path])
         return target
 
     def ensure_dirs(self) -> None:
@@ -169,11 +169,3 @@ class RepoCache:
         tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
         tmp.write_text(commit)
         os.replace(tmp, ref)
-
-    def read_ref(self, revision: str) -> str | None:
-        if is_commit(revision):
-            return revision
-        try:
-            return (self.root / "refs" / revision).read_text().strip() or None
-        except OSError:
-            return None

@@ -11,7 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 from engine.cache.layout import check_repo_path
-from engine.errors import HubError
+from engine.errors import ErrorCode, HubError
 from engine.hub import origins
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -37,9 +37,9 @@ def _is_text(value: str) -> bool:
 def _reject(what: str, value: object, *, endpoint: str, **ctx) -> HubError:
     text = value if isinstance(value, str) else ""
     if "/" in text or "\\" in text or ".." in text or "\x00" in text:
-        return HubError("unsafe_path", f"{endpoint} sent a {what} that is a path: {_show(value)}; nothing was "
+        return HubError(ErrorCode.UNSAFE_PATH, f"{endpoint} sent a {what} that is a path: {_show(value)}; nothing was "
                         "written", endpoint=endpoint, value=_show(value), **ctx)
-    return HubError("protocol_error", f"{endpoint} sent an invalid {what}: {_show(value)}", endpoint=endpoint,
+    return HubError(ErrorCode.PROTOCOL_ERROR, f"{endpoint} sent an invalid {what}: {_show(value)}", endpoint=endpoint,
                     detail=f"invalid {what} {_show(value)}", **ctx)
 
 
@@ -61,7 +61,7 @@ def tree_entry(entry: object, *, endpoint: str, **ctx) -> tuple[str, int, str, s
         raise _reject("file name (not Unicode text)", path, endpoint=endpoint, **ctx)
     if not isinstance(path, str) or check_repo_path(path):
         reason = check_repo_path(path) if isinstance(path, str) else "not a string"
-        raise HubError("unsafe_path", f"{endpoint} listed an unsafe file path {_show(path)} ({reason}); nothing "
+        raise HubError(ErrorCode.UNSAFE_PATH, f"{endpoint} listed an unsafe file path {_show(path)} ({reason}); nothing "
                        "was written", endpoint=endpoint, files=[str(path)], **ctx)
     size = entry.get("size")
     if type(size) is not int or not 0 <= size <= MAX_SIZE:
@@ -87,6 +87,6 @@ def next_page(link: str | None, current: str, *, endpoint: str, **ctx) -> str | 
     if not link:
         return None
     if urlsplit(link).scheme not in ("http", "https") or origins.origin(link) != origins.origin(current):
-        raise HubError("protocol_error", f"{endpoint} pointed the next page of a file listing at another "
+        raise HubError(ErrorCode.PROTOCOL_ERROR, f"{endpoint} pointed the next page of a file listing at another "
                        f"host: {_show(link)}", endpoint=endpoint, detail="pagination to another origin", **ctx)
     return link

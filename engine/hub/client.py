@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TypeVar
 from urllib.parse import quote
 
-from engine.errors import HubError
+from engine.errors import ErrorCode, HubError
 from engine.hub import answers, origins
 from engine.redaction import redact
 from engine.retrying import Backoff, parse_retry_after
@@ -137,7 +137,8 @@ class HubClient:
         try:
             files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
         except HubError as exc:
-            if exc.code not in ("gated_no_token", "gated_no_access", "token_invalid", "repo_not_found"):
+            if exc.code not in (ErrorCode.GATED_NO_TOKEN, ErrorCode.GATED_NO_ACCESS, ErrorCode.TOKEN_INVALID,
+                                ErrorCode.REPO_NOT_FOUND):
                 raise
             return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, [], exc)
         return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, files, None)
@@ -167,14 +168,14 @@ class HubClient:
         files, seen = [], set()
         while url:
             if url in seen or len(seen) >= MAX_TREE_PAGES:
-                raise HubError("protocol_error", f"{self.endpoint} paginated the file list of {repo_id} without end",
+                raise HubError(ErrorCode.PROTOCOL_ERROR, f"{self.endpoint} paginated the file list of {repo_id} without end",
                                endpoint=self.endpoint, detail="endless pagination", **ctx)
             seen.add(url)
             response = hf.utils.get_session().get(url, params=params, headers=headers, timeout=API_TIMEOUT)
             hf.utils.hf_raise_for_status(response)
             page = response.json()
             if not isinstance(page, list):
-                raise HubError("protocol_error", f"{self.endpoint} sent a file list that is not a list",
+                raise HubError(ErrorCode.PROTOCOL_ERROR, f"{self.endpoint} sent a file list that is not a list",
                                endpoint=self.endpoint, detail="tree listing is not a JSON list", **ctx)
             for entry in page:
                 parsed = answers.tree_entry(entry, endpoint=self.endpoint, **ctx)
@@ -188,18 +189,18 @@ class HubClient:
     def whoami(self) -> dict:
         """The Hub's view of the token: name and role. Raises HubError(token_invalid) when rejected."""
         if not self.token:
-            raise HubError("token_invalid", "No HF token is configured.", endpoint=self.endpoint,
+            raise HubError(ErrorCode.TOKEN_INVALID, "No HF token is configured.", endpoint=self.endpoint,
                            token_source=self.token_source)
         try:
             data = self._retry(lambda: self.api.whoami(token=self.token))
         except hf.errors.HfHubHTTPError as exc:
             status = _status(exc)
             if status == 401:
-                raise HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
+                raise HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
                                endpoint=self.endpoint, token_source=self.token_source) from None
             raise self._map(exc, {}) from None
         except hf.transport_errors as exc:
-            raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
+            raise HubError(ErrorCode.NETWORK, f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
                            detail=str(exc)) from None
         auth = data.get("auth") or {}
         role = (auth.get("accessToken") or {}).get("role") or auth.get("type") or "unknown"
@@ -210,7 +211,7 @@ class HubClient:
         try:
             return True, self.whoami()["name"]
         except HubError as exc:
-            if exc.code == "token_invalid":
+            if exc.code == ErrorCode.TOKEN_INVALID:
                 return False, ""
             return None, exc.message
 
@@ -238,9 +239,9 @@ class HubClient:
         if code_hdr == "RepoNotFound":
             return self._not_found_error(message, ctx)
         if code_hdr == "RevisionNotFound":
-            return HubError("revision_not_found", message, endpoint=self.endpoint, **ctx)
+            return HubError(ErrorCode.REVISION_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
         if code_hdr == "EntryNotFound" or status == 404:
-            return HubError("file_not_found", f"{path}: {message}", endpoint=self.endpoint, files=[path], **ctx)
+            return HubError(ErrorCode.FILE_NOT_FOUND, f"{path}: {message}", endpoint=self.endpoint, files=[path], **ctx)
         if status < 500 and status not in (401, 403, 429):
             message = f"Unexpected HTTP {status} for {path}: {message}"
         return self._by_status(status, message, headers.get("Retry-After"), ctx)
@@ -252,13 +253,13 @@ class HubClient:
         except hf.errors.HfHubHTTPError as exc:
             raise self._map(exc, ctx) from None
         except hf.transport_errors as exc:
-            raise HubError("network", f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
+            raise HubError(ErrorCode.NETWORK, f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
                            detail=redact(str(exc)), **ctx) from None
         except hf.redirect_errors as exc:
-            raise HubError("redirect_loop", f"{self.endpoint} kept redirecting: {exc}", endpoint=self.endpoint,
+            raise HubError(ErrorCode.REDIRECT_LOOP, f"{self.endpoint} kept redirecting: {exc}", endpoint=self.endpoint,
                            detail=redact(str(exc)), **ctx) from None
         except MALFORMED as exc:
-            raise HubError("protocol_error", f"{self.endpoint} sent an answer that could not be read: "
+            raise HubError(ErrorCode.PROTOCOL_ERROR, f"{self.endpoint} sent an answer that could not be read: "
                            f"{type(exc).__name__}: {str(exc)[:200]}", endpoint=self.endpoint,
                            detail=f"unreadable answer ({type(exc).__name__})", **ctx) from None
 
@@ -286,11 +287,11 @@ class HubClient:
         if isinstance(exc, hf.errors.GatedRepoError):
             return self._gated_error(message, ctx)
         if isinstance(exc, hf.errors.RevisionNotFoundError):
-            return HubError("revision_not_found", message, endpoint=self.endpoint, **ctx)
+            return HubError(ErrorCode.REVISION_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
         if isinstance(exc, hf.errors.RemoteEntryNotFoundError | hf.errors.EntryNotFoundError):
-            return HubError("file_not_found", message, endpoint=self.endpoint, **ctx)
+            return HubError(ErrorCode.FILE_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
         if isinstance(exc, hf.errors.DisabledRepoError):
-            return HubError("repo_not_found", f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
+            return HubError(ErrorCode.REPO_NOT_FOUND, f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
         if isinstance(exc, hf.errors.RepositoryNotFoundError):
             return self._not_found_error(message, ctx)
         return self._by_status(_status(exc), message, _header(exc, "Retry-After"), ctx)
@@ -302,38 +303,38 @@ class HubClient:
         if status == 403:
             return self._gated_error(message, ctx)
         if status == 429:
-            return HubError("rate_limited", message, endpoint=self.endpoint,
+            return HubError(ErrorCode.RATE_LIMITED, message, endpoint=self.endpoint,
                             retry_after=parse_retry_after(retry_after), **ctx)
-        return HubError("server_error", message, endpoint=self.endpoint, status=status, **ctx)
+        return HubError(ErrorCode.SERVER_ERROR, message, endpoint=self.endpoint, status=status, **ctx)
 
     def _held_back_error(self, message: str, ctx: dict) -> HubError:
-        return HubError("token_unconfirmed", f"{self.token_problem} ({message})", endpoint=self.endpoint, **ctx)
+        return HubError(ErrorCode.TOKEN_UNCONFIRMED, f"{self.token_problem} ({message})", endpoint=self.endpoint, **ctx)
 
     def _gated_error(self, message: str, ctx: dict) -> HubError:
         if not self.token and self.token_problem:
             return self._held_back_error(message, ctx)
         if not self.token:
-            return HubError("gated_no_token", f"{ctx.get('repo_id')} is gated and no HF token is configured. "
+            return HubError(ErrorCode.GATED_NO_TOKEN, f"{ctx.get('repo_id')} is gated and no HF token is configured. "
                             f"({message})", endpoint=self.endpoint, **ctx)
         valid, user = self.token_is_valid()
         if valid is False:
-            return HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
+            return HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
                             endpoint=self.endpoint, token_source=self.token_source, **ctx)
-        return HubError("gated_no_access", f"The token ({self.token_source}) has no access to "
+        return HubError(ErrorCode.GATED_NO_ACCESS, f"The token ({self.token_source}) has no access to "
                         f"{ctx.get('repo_id')}. ({message})", endpoint=self.endpoint, user=user, **ctx)
 
     def _not_found_error(self, message: str, ctx: dict) -> HubError:
         # A private repo looks "not found" to a bad token: ask whoami before blaming the repo id.
         if self.token and self.token_is_valid()[0] is False:
-            return HubError("token_invalid", f"The Hub rejected the token ({self.token_source}).",
+            return HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
                             endpoint=self.endpoint, token_source=self.token_source, **ctx)
         if not self.token and self.token_problem:  # "not found" or private: either way, say a token is held back
             message = f"{message}. If the repository is private: {self.token_problem}"
-        return HubError("repo_not_found", message, endpoint=self.endpoint, **ctx)
+        return HubError(ErrorCode.REPO_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
 
     def _unauthorized_error(self, message: str, ctx: dict) -> HubError:
         if not self.token:
-            return HubError("repo_not_found", f"{message} (private repositories need a token)",
+            return HubError(ErrorCode.REPO_NOT_FOUND, f"{message} (private repositories need a token)",
                             endpoint=self.endpoint, **ctx)
         return self._not_found_error(message, ctx)
 

@@ -20,13 +20,14 @@ import urllib3
 
 from engine.cache import locks
 from engine.cache.layout import RepoCache
-from engine.errors import HubError, JobCancelled, JobError
+from engine.errors import ErrorCode, HubError, JobCancelled, JobError
+from engine.events import EventKind
 from engine.hub.client import TRANSIENT_STATUS, HubClient, RemoteFile
 from engine.retrying import Backoff, parse_retry_after, sleep_unless
 from engine.transfer.progress import Progress, RateLimiter
 from engine.transfer.segments import NoRangeSupport, SegmentedDownload, sidecar_path
 from engine.transfer.writeback import WriteBehind
-from engine.verify.hashing import StreamHasher, hash_file
+from engine.verify import StreamHasher, hash_file
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class Fetcher:
                 self.progress.add(remote.size, network=False)
                 return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, expected, actual,
                                    how="present")
-        self.on_event("repair", f"{remote.path}: the blob on disk does not match the Hub; downloading it again")
+        self.on_event(EventKind.REPAIR, f"{remote.path}: the blob on disk does not match the Hub; downloading it again")
         blob.unlink(missing_ok=True)
         return None
 
@@ -144,7 +145,7 @@ class Fetcher:
         try:
             digest = transfer.run(url)
         except NoRangeSupport:
-            self.on_event("restart", f"{remote.path}: the server ignores Range requests; one stream instead")
+            self.on_event(EventKind.RESTART, f"{remote.path}: the server ignores Range requests; one stream instead")
             self.progress.add(-sum(s.done for s in transfer.segments), network=False)
             sidecar_path(partial).unlink(missing_ok=True)
             partial.unlink(missing_ok=True)
@@ -152,7 +153,7 @@ class Fetcher:
         except OSError as exc:
             raise _storage_error(exc, partial, self.cache) from None
         if digest is None:  # cannot happen after a complete run; never publish unhashed bytes
-            raise JobError("verification_failed", f"{remote.path}: the hash did not cover the file",
+            raise JobError(ErrorCode.VERIFICATION_FAILED, f"{remote.path}: the hash did not cover the file",
                            files=[remote.path])
         return self.publish(remote, partial, digest)
 
@@ -172,7 +173,7 @@ class Fetcher:
                 self.progress.add(offset, network=False)
                 with self.progress.lock:
                     self.progress.resumed += offset
-                self.on_event("resumed", f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
+                self.on_event(EventKind.RESUMED, f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
             fh = open_partial(partial)
         except OSError as exc:
             hasher.close()
@@ -223,7 +224,7 @@ class Fetcher:
                 if failures > self.backoff.retries:
                     raise self._give_up(exc, remote) from None
                 delay = self.backoff.delay(max(failures, 1), exc.retry_after)
-                self.on_event("retry", f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
+                self.on_event(EventKind.RETRY, f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
                                        f"{self.backoff.retries} in {delay:.1f}s from byte {position():,}")
                 if sleep_unless(self.cancel, delay):
                     raise JobCancelled() from None
@@ -233,7 +234,7 @@ class Fetcher:
         if actual != remote.etag:
             partial.unlink(missing_ok=True)  # bad bytes must not be resumed from either
             raise JobError(
-                "verification_failed",
+                ErrorCode.VERIFICATION_FAILED,
                 f"{remote.path}: {remote.hash_algo} mismatch (expected {remote.etag}, got {actual}); "
                 "the downloaded bytes were discarded",
                 files=[remote.path],
@@ -247,7 +248,7 @@ class Fetcher:
     def _give_up(self, exc: _Retryable, remote: RemoteFile) -> JobError:
         if exc.error is not None:
             return exc.error
-        return HubError("network", f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
+        return HubError(ErrorCode.NETWORK, f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
                         endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
                         revision=self.revision, detail=exc.reason)
 
@@ -266,14 +267,14 @@ class Fetcher:
                 resp.close()
                 continue
             return resp
-        raise self._hub_error("redirect_loop", f"{url} redirected more than {MAX_REDIRECTS} times",
+        raise self._hub_error(ErrorCode.REDIRECT_LOOP, f"{url} redirected more than {MAX_REDIRECTS} times",
                               detail=f"more than {MAX_REDIRECTS} redirects")
 
     def _redirect_target(self, url: str, location: str) -> str:
         """Where a redirect leads, if it is somewhere a download may go: an http(s) URL."""
         target = urljoin(url, location)
         if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).hostname:
-            raise self._hub_error("protocol_error", f"{urlsplit(url).netloc} redirected a download to "
+            raise self._hub_error(ErrorCode.PROTOCOL_ERROR, f"{urlsplit(url).netloc} redirected a download to "
                                   f"{location[:200]!r}, which is not an http(s) URL",
                                   detail="redirect to a non-http(s) location")
         return target
@@ -292,7 +293,7 @@ class Fetcher:
             self.check_length(resp, remote, offset)
             if offset and status == 200:
                 # The server ignored Range: start over rather than append a second copy.
-                self.on_event("restart", f"{remote.path}: server ignored the Range request; restarting the file")
+                self.on_event(EventKind.RESTART, f"{remote.path}: server ignored the Range request; restarting the file")
                 sink.fh.truncate(0)
                 sink.fh.seek(0)
                 self.progress.add(-offset, network=False)
@@ -327,7 +328,7 @@ class Fetcher:
             expected = end - offset
         if not declared.isdigit() or int(declared) != expected:
             raise _Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes asked for",
-                             error=JobError("protocol_error", f"{remote.path}: the server declared Content-Length "
+                             error=JobError(ErrorCode.PROTOCOL_ERROR, f"{remote.path}: the server declared Content-Length "
                                             f"{declared[:40]!r} for {expected:,} bytes", files=[remote.path],
                                             detail="Content-Length does not match the file's size"))
 
@@ -401,7 +402,7 @@ def _quietly(close: Callable[[], None]) -> None:
 
 
 def too_long(remote: RemoteFile) -> JobError:
-    return JobError("verification_failed", f"{remote.path}: the server sent more than the expected "
+    return JobError(ErrorCode.VERIFICATION_FAILED, f"{remote.path}: the server sent more than the expected "
                     f"{remote.size:,} bytes", files=[remote.path])
 
 
@@ -412,7 +413,7 @@ def _short(exc: Exception) -> str:
 
 def _storage_error(exc: OSError, path, cache: RepoCache) -> JobError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return JobError("disk_full", f"No space left on the device while writing {path}",
+        return JobError(ErrorCode.DISK_FULL, f"No space left on the device while writing {path}",
                         storage_dir=str(cache.storage_dir), file=os.path.basename(str(path)))
-    return JobError("storage_error", f"{exc.strerror or exc} ({path})", storage_dir=str(cache.storage_dir),
+    return JobError(ErrorCode.STORAGE_ERROR, f"{exc.strerror or exc} ({path})", storage_dir=str(cache.storage_dir),
                     detail=exc.strerror or str(exc))

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import JobCancelled
+from engine.events import EventKind
 from engine.hub.client import RemoteFile
 from engine.limits import MAX_SEGMENTS_PER_FILE
 from engine.transfer.writeback import WriteBehind
-from engine.verify.hashing import new_hasher
+from engine.verify import new_hasher
 
 SIDECAR_SUFFIX = ".segments"
 ALIGN = 64 << 10  # segment boundaries on 64 KiB: whole pages, and still fine-grained
@@ -124,7 +125,7 @@ class SegmentedDownload:
             self.f.progress.add(already, network=False)
             with self.f.progress.lock:
                 self.f.progress.resumed += already
-            self.f.on_event("resumed", f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
+            self.f.on_event(EventKind.RESUMED, f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
                                        f"{already:,} of {self.remote.size:,} bytes already here")
         fd = os.open(self.partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
         self.writeback = WriteBehind(fd)

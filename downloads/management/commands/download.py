@@ -6,7 +6,7 @@ from downloads import services
 from downloads.admin.presenters import job_dict
 from downloads.jobs import inline
 from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, invalid, print_json
-from downloads.models import JobState
+from downloads.models import JobOrigin, JobState
 from engine.selection import DB_INT_MAX, InvalidInput
 from modelhub.sizes import parse_size
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         except (InvalidInput, ValueError) as exc:
             raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
 
-        job, joined = services.enqueue(variant, origin="command", force=opts["force"], rate_limit=rate,
+        job, joined = services.enqueue(variant, origin=JobOrigin.COMMAND, force=opts["force"], rate_limit=rate,
                                        run_here=opts["wait"])
         if joined and not as_json:
             self.stderr.write(f"Joining active job {job.pk} ({job.state}) for {variant}")

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 
 from downloads.admin.presenters import job_dict
 from downloads.management.cli import check_count, print_json
-from downloads.models import ACTIVE_STATES, DownloadJob
+from downloads.models import DownloadJob
 from modelhub.sizes import format_size
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         limit = check_count(opts["limit"], "--limit", as_json=opts["json"], stdout=self.stdout)
         jobs = DownloadJob.objects.select_related("variant").order_by("-created_at", "-id")
         if opts["active"]:
-            jobs = jobs.filter(state__in=ACTIVE_STATES)
+            jobs = jobs.active()
         if limit:
             jobs = jobs[:limit]
         rows = [job_dict(job, verification=False) for job in jobs]

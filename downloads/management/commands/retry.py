@@ -7,7 +7,7 @@ from downloads.admin.presenters import job_dict
 from downloads.jobs import inline
 from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, print_json
 from downloads.management.commands.cancel import load_jobs
-from downloads.models import JobState
+from downloads.models import JobOrigin, JobState
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         as_json = opts["json"]
         rows, failed = [], False
         for old in load_jobs(opts["job_ids"], as_json=as_json, stdout=self.stdout):
-            job, joined = services.retry(old, origin="command")
+            job, joined = services.retry(old, origin=JobOrigin.COMMAND)
             if opts["wait"]:
                 bar = None if as_json else ProgressBar(self.stderr._out)
                 try:

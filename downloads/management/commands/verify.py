@@ -6,7 +6,8 @@ from downloads import services
 from downloads.admin.presenters import job_dict
 from downloads.jobs import inline
 from downloads.management.cli import ProgressBar, invalid, print_json, rows_by_id
-from downloads.models import JobState, ModelVariant
+from downloads.models import JobOrigin, JobState, ModelVariant
+from engine.errors import ErrorCode
 from engine.selection import InvalidInput
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         as_json = opts["json"]
         if opts["all"]:
-            variants = [v for v in ModelVariant.objects.all() if (v.manifest or {}).get("files")]
+            variants = [v for v in ModelVariant.objects.all() if v.installed_files]
         elif opts["variant_ids"]:
             variants = rows_by_id(ModelVariant.objects.all(), opts["variant_ids"], "variant", as_json=as_json,
                                   stdout=self.stdout)
@@ -36,10 +37,10 @@ class Command(BaseCommand):
         results, failed = [], False
         for variant in variants:
             try:
-                job, joined = services.verify(variant, full=opts["full"], origin="command", run_here=True)
+                job, joined = services.verify(variant, full=opts["full"], origin=JobOrigin.COMMAND, run_here=True)
             except InvalidInput as exc:
                 results.append({"variant_id": variant.pk, "repo_id": variant.repo_id, "state": "failed",
-                                "error_code": "invalid_input", "error_message": str(exc)})
+                                "error_code": ErrorCode.INVALID_INPUT, "error_message": str(exc)})
                 failed = True
                 continue
             if joined:
