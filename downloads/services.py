@@ -200,6 +200,16 @@ def requeue_if_transient(job: DownloadJob, *, run_here: bool = False) -> Downloa
 
 
 # --- the queue ------------------------------------------------------------------------------------
+def enqueue_import(keys: list[str], mode: str, *, by=None, locations=()) -> None:
+    """Import cache snapshots in a worker (copying and hashing whole models is too slow for a request).
+    Raises whatever the broker raises when it is unavailable: the caller says so, nothing is imported."""
+    from django_q.tasks import async_task
+
+    user_id = by.pk if by is not None else None
+    async_task("downloads.tasks.import_snapshots", keys, mode, user_id, list(locations),
+               task_name=f"modelhub-import-{user_id}-{len(keys)}", group="modelhub-import")
+
+
 def dispatch() -> list[int]:
     """Hand queued jobs to the broker, oldest first, up to max_concurrent_downloads in flight."""
     from django_q.tasks import async_task

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from downloads import tasks_storage
+from downloads import tasks
 from downloads.models import ModelVariant
 from downloads.updates import check_updates
 from tests.storage_helpers import download, model_files
@@ -80,4 +80,16 @@ def test_command_and_scheduled_task_report_updates(configured, hub):
     call_command("check_updates", "--json", stdout=out)
     [row] = json.loads(out.getvalue())
     assert row["variant_id"] == variant.pk and row["update_available"] is True
-    assert tasks_storage.check_updates() == {"checked": 1, "updates": [variant.pk], "errors": {}}
+    assert tasks.check_updates() == {"checked": 1, "updates": [variant.pk], "errors": {}}
+
+
+def test_the_update_check_schedule_and_old_task_paths_still_run(db):
+    """Schedules point at downloads.tasks; a task queued under the old path still finds its function."""
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    assert Schedule.objects.get(name="modelhub-check-updates").func == "downloads.tasks.check_updates"
+    for old in ("downloads.tasks_storage.check_updates", "downloads.tasks_storage.import_snapshots"):
+        assert callable(import_string(old))
+    for schedule in Schedule.objects.all():
+        assert callable(import_string(schedule.func)), schedule.func

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from downloads import services
 from downloads.models import ModelVariant
 from downloads.storage import delete, discovery, health
 from downloads.storage.cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
@@ -68,12 +69,8 @@ def storage_import(request):
     if mode not in MODES or not keys:
         messages.error(request, "Select at least one snapshot and a valid import mode.")
         return HttpResponseRedirect(reverse("modelhub-storage"))
-    from django_q.tasks import async_task
-
     try:
-        async_task("downloads.tasks_storage.import_snapshots", keys, mode, request.user.pk,
-                   _extra_paths(request.POST), task_name=f"modelhub-import-{request.user.pk}-{len(keys)}",
-                   group="modelhub-import")
+        services.enqueue_import(keys, mode, by=request.user, locations=_extra_paths(request.POST))
     except Exception as exc:  # whatever the broker raises (Redis down, database error): say so, import nothing
         messages.error(request, f"The task queue is unavailable ({type(exc).__name__}), so nothing was imported; "
                                 "try again, or run: python manage.py scan_cache --import")
