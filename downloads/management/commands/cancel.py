@@ -1,19 +1,15 @@
 """python manage.py cancel JOB_ID...: cancel jobs (queued ones at once, running ones within ~1 s)."""
 
-from django.core.management.base import BaseCommand
 
 from downloads import services
 from downloads.admin.presenters import job_dict
-from downloads.management.cli import print_json, rows_by_id
 from downloads.models import DownloadJob
+from modelhub.commands import ModelHubCommand, print_json, rows_by_id
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Cancel jobs: a queued job (or one whose worker died) at once; a running one is asked to stop "
             "and does within about a second. Partial files are kept for a later resume.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("job_ids", nargs="+", type=int, metavar="JOB_ID")

@@ -1,17 +1,13 @@
 """python manage.py check_updates [--json]: is a newer commit upstream for installed variants?"""
 
-from django.core.management.base import BaseCommand
 
-from downloads.management.cli import print_json
 from downloads.updates import check_updates
+from modelhub.commands import ModelHubCommand, print_json
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Ask the Hub where each installed variant's branch or tag points now and record it; variants "
             "pinned to a commit are skipped. Errors are reported per variant.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")

@@ -1,18 +1,15 @@
 """python manage.py cleanup_downloads [--dry-run] [--older-than HOURS] [--json]: free leftover space."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from downloads.management.cli import invalid, print_json
 from downloads.storage.cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
+from modelhub.commands import ModelHubCommand, invalid, print_json
 from modelhub.sizes import format_size
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Remove stale partial downloads (no active job, older than --older-than hours), blobs nothing "
             "links to or uses, snapshot links to missing blobs and stale lock files, in the storage folder only.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")

@@ -1,19 +1,16 @@
 """python manage.py delete_files VARIANT_ID... [--dry-run] [--json]: delete variants' files from disk."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from downloads.management.cli import print_json, rows_by_id
 from downloads.models import ModelVariant
 from downloads.storage import delete
+from modelhub.commands import ModelHubCommand, print_json, rows_by_id
 from modelhub.sizes import format_size
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Delete the files of variants from the storage folder, keeping whatever another variant or "
             "snapshot still uses; the variants become 'not downloaded'. Refused while a job is active.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("variant_ids", nargs="+", type=int, metavar="VARIANT_ID")

@@ -1,21 +1,19 @@
 """python manage.py download REPO_ID [...]: queue a download, or run it here with --wait."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from downloads import services
 from downloads.admin.presenters import job_dict
 from downloads.jobs import inline
-from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, invalid, print_json
+from downloads.management.progress import ProgressBar
 from downloads.models import JobOrigin, JobState
 from engine.selection import DB_INT_MAX, InvalidInput
+from modelhub.commands import EXIT_INTERRUPTED, ModelHubCommand, invalid, print_json
 from modelhub.sizes import parse_size
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = "Download a repo (or a selection of its files) into the storage folder, verified."
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("repo_id", help="org/name on the Hub")

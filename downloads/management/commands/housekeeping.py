@@ -6,18 +6,14 @@ process on this host is gone (and queues their next attempt, which resumes the p
 tasks the broker lost to it again, and fills free download slots.
 """
 
-from django.core.management.base import BaseCommand
 
 from downloads import services
-from downloads.management.cli import print_json
+from modelhub.commands import ModelHubCommand, print_json
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Reap jobs whose worker died (and re-queue them), re-send tasks the broker lost, fill free "
             "download slots: once, now.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")

@@ -1,18 +1,14 @@
 """python manage.py jobs [--active] [--json]: download, repair and verify jobs, newest first."""
 
-from django.core.management.base import BaseCommand
 
 from downloads.admin.presenters import job_dict
-from downloads.management.cli import check_count, print_json
 from downloads.models import DownloadJob
+from modelhub.commands import ModelHubCommand, check_count, print_json
 from modelhub.sizes import format_size
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = "List jobs, newest first: state, attempt, progress and the error of failed ones."
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--active", action="store_true", help="only queued, running and verifying jobs")

@@ -1,20 +1,16 @@
 """python manage.py models_status [--json]: every variant with its status, size on disk and path."""
 
-from django.core.management.base import BaseCommand
 
 from downloads.admin.presenters import variant_dict
-from downloads.management.cli import print_json
 from downloads.models import ModelVariant
 from downloads.storage.overview import variant_size_on_disk
+from modelhub.commands import ModelHubCommand, print_json
 from modelhub.sizes import format_size
 from settings_app.models import Setting
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = "List every variant with status, size on disk and path."
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")

@@ -1,21 +1,19 @@
 """python manage.py retry JOB_ID... [--wait]: a fresh attempt at finished jobs (failed or cancelled)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from downloads import services
 from downloads.admin.presenters import job_dict
 from downloads.jobs import inline
-from downloads.management.cli import EXIT_INTERRUPTED, ProgressBar, print_json
 from downloads.management.commands.cancel import load_jobs
+from downloads.management.progress import ProgressBar
 from downloads.models import JobOrigin, JobState
+from modelhub.commands import EXIT_INTERRUPTED, ModelHubCommand, print_json
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Queue a new attempt of each job (resuming its partial files); an active job is joined, not "
             "duplicated. With --wait, run the attempts here (or follow the worker that took them).")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("job_ids", nargs="+", type=int, metavar="JOB_ID")

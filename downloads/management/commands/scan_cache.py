@@ -2,21 +2,18 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from downloads.management.cli import invalid, print_json
 from downloads.storage import discovery, imports
 from engine.selection import InvalidInput, require_utf8
+from modelhub.commands import ModelHubCommand, invalid, print_json
 from modelhub.sizes import format_size
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("List the snapshots in the storage folder, the default Hugging Face caches and --path folders, "
             "and which are already registered as variants. --import registers the others (verified); "
             "--copy/--move also bring them into the storage folder. Exit status 1 when an import fails.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--path", action="append", default=[], metavar="DIR", help="another cache folder")

@@ -1,22 +1,20 @@
 """python manage.py verify [VARIANT_ID ...] [--all] [--full] [--json]: re-check installed variants."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from downloads import services
 from downloads.admin.presenters import job_dict
 from downloads.jobs import inline
-from downloads.management.cli import ProgressBar, invalid, print_json, rows_by_id
+from downloads.management.progress import ProgressBar
 from downloads.models import JobOrigin, JobState, ModelVariant
 from engine.errors import ErrorCode
 from engine.selection import InvalidInput
+from modelhub.commands import ModelHubCommand, invalid, print_json, rows_by_id
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = ("Verify installed variants: fast (presence, size, format, size+mtime fingerprint) or --full "
             "(re-hash every file). Exit status 1 when anything fails.")
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("variant_ids", nargs="*", type=int, metavar="VARIANT_ID")

@@ -3,10 +3,10 @@
 import sys
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from downloads.management.cli import EXIT_INVALID, print_json
 from engine.limits import parallelism_problem
+from modelhub.commands import EXIT_INVALID, ModelHubCommand, print_json
 from modelhub.sizes import parse_size
 from settings_app import services as settings_services
 from settings_app.models import Setting
@@ -14,11 +14,8 @@ from settings_app.token_crypto import TokenDecryptError, reencrypt
 from settings_app.validators import RESET_WORD
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = "Show or change ModelHub's settings (the same ones as the admin's Settings page)."
-    # Operational command: `manage.py check` covers the project. Skipping the system checks here (they
-    # load the URL conf and every admin module) trims start-up for scripts and cron.
-    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--hub-endpoint", metavar="URL")

@@ -10,10 +10,11 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+
+from modelhub.commands import ModelHubCommand
 
 
-class Command(BaseCommand):
+class Command(ModelHubCommand):
     help = "Create the first staff login if none exists, and print how to log in."
 
     def handle(self, *args, **opts):

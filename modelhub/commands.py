@@ -1,18 +1,24 @@
-"""Shared bits of the management commands: progress bar, JSON output, exit codes."""
+"""What every ModelHub command shares: the base class, exit codes, JSON output, bad-input handling."""
 
 import json
-import sys
-import time
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
-from downloads.models import DownloadJob
 from engine.errors import ErrorCode
 from engine.selection import DB_INT_MAX, is_db_id
-from modelhub.sizes import format_size
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
+
+
+class ModelHubCommand(BaseCommand):
+    """Base of the operational commands (scripts, cron, CI): thin wrappers around the services.
+
+    `manage.py check` covers the project, so these skip Django's system checks, which load the URL
+    conf and every admin module and would double a short command's start-up time.
+    """
+
+    requires_system_checks = []
 
 
 def print_json(stdout, data) -> None:
@@ -44,40 +50,3 @@ def check_count(value: int, option: str, *, as_json: bool, stdout) -> int:
         raise invalid(f"{option} must be a whole number from 0 to {DB_INT_MAX}, not {value}", as_json=as_json,
                       stdout=stdout)
     return value
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
-
-
-class ProgressBar:
-    """One redrawn line on a terminal; a line every few seconds when stderr is a file or pipe."""
-
-    def __init__(self, stream=None, width: int = 30):
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.tty = self.stream.isatty()
-        self._last_line = 0.0
-
-    def __call__(self, job: DownloadJob) -> None:
-        pct = job.percent
-        filled = int(self.width * pct / 100)
-        bar = "#" * filled + "-" * (self.width - filled)
-        line = (f"[{bar}] {pct:5.1f}% {format_size(job.bytes_done)}/{format_size(job.bytes_total)} "
-                f"{format_size(job.speed_bps)}/s ETA {format_eta(job.eta_seconds)} {job.state}")
-        if self.tty:
-            self.stream.write("\r" + line.ljust(100))
-            self.stream.flush()
-        elif time.monotonic() - self._last_line >= 5:
-            self._last_line = time.monotonic()
-            self.stream.write(line + "\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
