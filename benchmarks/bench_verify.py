@@ -17,7 +17,7 @@ TARGET = 1.10
 
 def _hash_in_process(paths, workers: int) -> tuple[float, float]:
     """(wall, CPU) of hashing the files with downloads.hashing.hash_file on `workers` threads, as verify does."""
-    from engine.verify.hashing import hash_file  # no Django, no process start-up
+    from engine.verify import hash_file  # no Django, no process start-up
 
     ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -1,1 +1,25 @@
 """Is what is on disk what the Hub published: hashes, format checks, completeness."""
+
+from engine.verify.completeness import DEFAULT_RULES, check_completeness
+from engine.verify.hashing import HASH_READ_CHUNK, StreamHasher, hash_file, new_hasher
+from engine.verify.report import (
+    FileCheck,
+    check_installed_file,
+    fingerprint,
+    verify_installed,
+    verify_streamed,
+)
+
+__all__ = [
+    "DEFAULT_RULES",
+    "HASH_READ_CHUNK",
+    "FileCheck",
+    "StreamHasher",
+    "check_completeness",
+    "check_installed_file",
+    "fingerprint",
+    "hash_file",
+    "new_hasher",
+    "verify_installed",
+    "verify_streamed",
+]

@@ -18,10 +18,8 @@ from tests.modelfiles import make_gguf, make_safetensors, make_shard_index
 pytestmark = pytest.mark.django_db
 
 
-
-
 def verify(variant: ModelVariant, *, full: bool = False) -> DownloadJob:
-    job, _ = services.verify(variant, full=full, origin="test", run_here=True)
+    job, _ = services.verify(variant, full=full, origin="command", run_here=True)
     return runner.run_job(job.pk)
 
 
@@ -91,19 +89,6 @@ def test_index_naming_a_missing_shard_fails_naming_it(configured, hub):
     assert "model-00002-of-00002.safetensors" in entry["format"]["detail"]
 
 
-def test_weights_less_selection_is_never_installed_and_names_what_is_missing(configured, hub):
-    hub.add_repo("org/nofiles", {"README.md": b"# just a card", "config.json": b"{}"})
-    job = run("org/nofiles")
-    assert job.error_code == "verification_failed"
-    assert not job.verification["completeness"]["ok"]
-    assert "*.safetensors" in job.verification["completeness"]["detail"]
-    assert ModelVariant.objects.get(pk=job.variant_id).status == VariantStatus.CORRUPT
-
-
-def test_gguf_alone_is_a_complete_text_model(configured, hub):
-    assert installed(hub, "org/gguf", {"m-Q4_0.gguf": make_gguf()}).status == VariantStatus.INSTALLED
-
-
 def test_truncated_file_on_disk_is_caught_by_fast_verify(configured, hub):
     variant = installed(hub)
     path = blob_of(variant, "model.safetensors")
@@ -169,7 +154,7 @@ def test_repair_fetches_only_the_bad_file(configured, hub):
     assert verify(variant, full=True).error_code == "verification_failed"
     hub.reset_log()
     variant.refresh_from_db()
-    job, _ = services.repair(variant, origin="test", run_here=True)
+    job, _ = services.repair(variant, origin="command", run_here=True)
     assert job.only_paths == ["model.safetensors"]
     job = runner.run_job(job.pk)
     assert job.state == JobState.SUCCEEDED, job.error_message
@@ -224,21 +209,3 @@ def test_emptied_folder_fails_naming_every_missing_file(configured, hub):
     assert all("missing" in f["reason"] for f in job.verification["files"])
     variant.refresh_from_db()
     assert variant.status == VariantStatus.CORRUPT
-
-
-def test_completeness_rule_override_from_configure_decides_installed(configured, hub):
-    call_command("configure", "--completeness-rules", '{"voice": [["*.onnx", "*.onnx.json"]]}')
-    hub.add_repo("org/voice-half", {"en.onnx": b"\x08\x01onnx-bytes" * 200})
-    half = run("org/voice-half", kind="voice")
-    assert half.error_code == "verification_failed"
-    assert "*.onnx.json" in half.verification["completeness"]["detail"]
-    hub.add_repo("org/voice", {"en.onnx": b"\x08\x01onnx-bytes" * 200, "en.onnx.json": b'{"audio": {}}'})
-    assert run("org/voice", kind="voice").state == JobState.SUCCEEDED
-
-
-@pytest.mark.parametrize("bad", ['{"voice": "*.onnx"}', '{"voice": [[]]}', "[1]", "{not json"])
-def test_malformed_completeness_rules_are_refused(configured, bad):
-    with pytest.raises(CommandError) as exc:
-        call_command("configure", "--completeness-rules", bad)
-    assert exc.value.returncode == 2
-    assert Setting.load().completeness_rules == {}

@@ -5,10 +5,9 @@ re-read), and its format check (if any) passes. A variant passes when every file
 selection satisfies the completeness rule of its kind. Nothing here touches the database.
 """
 
-import fnmatch
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -16,22 +15,8 @@ from pathlib import Path
 
 from engine.cache.layout import RepoCache
 from engine.verify import formats
+from engine.verify.completeness import check_completeness
 from engine.verify.hashing import hash_file
-
-WEIGHTS = ("*.safetensors|*.bin|*.pt|*.pth|*.ckpt|*.gguf|*.ggml|*.onnx|*.h5|*.msgpack|*.tflite|*.mlmodel|"
-           "*.npz|*.nemo|*.ot")
-TOKENIZER = ("tokenizer.json|tokenizer.model|tokenizer_config.json|vocab.json|vocab.txt|*.spm|spiece.model|"
-             "sentencepiece*.model|merges.txt")
-# kind -> alternatives; an alternative is satisfied when every group ("glob|glob|...") matches a file.
-DEFAULT_RULES: dict[str, list[list[str]]] = {
-    "text": [["*.gguf"], [TOKENIZER, WEIGHTS]],
-    "embedding": [["*.gguf"], [TOKENIZER, WEIGHTS]],
-    "translation": [[TOKENIZER, WEIGHTS]],
-    "voice": [[WEIGHTS]],
-    "files": [["*"]],
-    "*": [[WEIGHTS]],
-}
-DATASET_RULE = [["*"]]
 
 
 @dataclass
@@ -46,37 +31,6 @@ class FileCheck:
     format: dict | None
     ok: bool
     reason: str = ""
-
-
-def rules_for(kind: str, repo_type: str, overrides: dict | None = None) -> tuple[str, list[list[str]]]:
-    if repo_type == "dataset" and kind not in (overrides or {}):
-        return "dataset", DATASET_RULE
-    rules = {**DEFAULT_RULES, **(overrides or {})}
-    key = (kind or "").strip().lower()
-    return (key, rules[key]) if key in rules else ("*", rules["*"])
-
-
-def _matches(group: str, path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(path, g) for g in group.split("|"))
-
-
-def check_completeness(paths: Iterable[str], kind: str, repo_type: str, overrides: dict | None = None) -> dict:
-    paths = list(paths)
-    rule_name, alternatives = rules_for(kind, repo_type, overrides)
-    if not paths:
-        return {"ok": False, "rule": rule_name, "detail": "no files selected: an empty folder is not a model",
-                "missing": ["any file"]}
-    unmet = []
-    for alternative in alternatives:
-        missing = [g for g in alternative if not any(_matches(g, p) for p in paths)]
-        if not missing:
-            return {"ok": True, "rule": rule_name, "detail": f"matches {' + '.join(alternative)}", "missing": []}
-        unmet.append(missing)
-    # Name every way the rule could have been met, so the user can see what to add to the selection.
-    options = " — or — ".join(" and ".join(f"a file matching {g.replace('|', ', ')}" for g in m) for m in unmet)
-    return {"ok": False, "rule": rule_name, "detail": f"incomplete for kind {rule_name!r}: needs {options}",
-            "missing": min(unmet, key=len)}
 
 
 def _format_checks(snapshot: Path, paths: list[str]) -> dict[str, dict | None]:
