@@ -12,6 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from modelhub import env as envcheck
 from settings_app.validators import check_storage_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,7 +43,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = envcheck.boolean("DEBUG", False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -141,13 +142,13 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_SSL_REDIRECT = envcheck.boolean("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = envcheck.boolean("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = envcheck.boolean("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = envcheck.integer("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+if envcheck.boolean("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- ModelHub
@@ -158,37 +159,32 @@ try:  # the same rules as the Settings page: never a system folder or the code c
     MODELHUB_STORAGE_DIR = check_storage_dir(env.str("MODELHUB_STORAGE_DIR", default=str(BASE_DIR / "models" / "hub")))
 except ValueError as exc:
     raise ImproperlyConfigured(f"MODELHUB_STORAGE_DIR: {exc}") from None
-MODELHUB_HUB_ENDPOINT = env.url("MODELHUB_HUB_ENDPOINT", default="https://huggingface.co").geturl().rstrip("/")
-MODELHUB_MAX_CONCURRENT_DOWNLOADS = env.int("MODELHUB_MAX_CONCURRENT_DOWNLOADS", default=2)
-MODELHUB_MIN_FREE_SPACE = env.str("MODELHUB_MIN_FREE_SPACE", default="1GB")
+MODELHUB_HUB_ENDPOINT = envcheck.http_url("MODELHUB_HUB_ENDPOINT", "https://huggingface.co")
+MODELHUB_MAX_CONCURRENT_DOWNLOADS = envcheck.integer("MODELHUB_MAX_CONCURRENT_DOWNLOADS", 2, minimum=1, maximum=1000)
+MODELHUB_MIN_FREE_SPACE = envcheck.size("MODELHUB_MIN_FREE_SPACE", "1GB")  # bytes
 # Optional dedicated key(s) for the token at rest, comma-separated, newest first (rotation).
 MODELHUB_TOKEN_KEYS = env.list("MODELHUB_TOKEN_KEY", default=[])
 # A running job whose heartbeat is older than this is considered lost (its worker died).
-MODELHUB_HEARTBEAT_TIMEOUT = env.int("MODELHUB_HEARTBEAT_TIMEOUT", default=60)
-MODELHUB_MAX_ATTEMPTS = env.int("MODELHUB_MAX_ATTEMPTS", default=3)
+MODELHUB_HEARTBEAT_TIMEOUT = envcheck.integer("MODELHUB_HEARTBEAT_TIMEOUT", 60, minimum=1)
+MODELHUB_MAX_ATTEMPTS = envcheck.integer("MODELHUB_MAX_ATTEMPTS", 3, minimum=1, maximum=100)
 # Transient failures (reset connections, 5xx, 429) retry with exponential backoff from this delay.
-MODELHUB_RETRIES = env.int("MODELHUB_RETRIES", default=5)
-MODELHUB_RETRY_BASE_DELAY = env.float("MODELHUB_RETRY_BASE_DELAY", default=1.0)
+MODELHUB_RETRIES = envcheck.integer("MODELHUB_RETRIES", 5, minimum=0, maximum=100)
+MODELHUB_RETRY_BASE_DELAY = envcheck.number("MODELHUB_RETRY_BASE_DELAY", 1.0)
 # A dispatched job no worker has claimed after this long is handed to the broker again (lost message).
-MODELHUB_REDISPATCH_AFTER = env.int("MODELHUB_REDISPATCH_AFTER", default=300)
+MODELHUB_REDISPATCH_AFTER = envcheck.integer("MODELHUB_REDISPATCH_AFTER", 300, minimum=1)
 # How often (seconds) the worker loop writes progress to the job row and checks for a cancel.
-MODELHUB_PROGRESS_INTERVAL = env.float("MODELHUB_PROGRESS_INTERVAL", default=1.0)
+MODELHUB_PROGRESS_INTERVAL = envcheck.number("MODELHUB_PROGRESS_INTERVAL", 1.0, above=True)
 # A connection slower than LIMIT bytes/s over TIME seconds is dropped and resumed (curl's
 # --speed-limit/--speed-time): a trickling server must not hold a worker for ever.
-MODELHUB_LOW_SPEED_LIMIT = env.int("MODELHUB_LOW_SPEED_LIMIT", default=1000)
-MODELHUB_LOW_SPEED_TIME = env.float("MODELHUB_LOW_SPEED_TIME", default=30.0)
-
-for _name in ("MODELHUB_MAX_CONCURRENT_DOWNLOADS", "MODELHUB_HEARTBEAT_TIMEOUT", "MODELHUB_MAX_ATTEMPTS",
-              "MODELHUB_LOW_SPEED_TIME"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be at least 1")
+MODELHUB_LOW_SPEED_LIMIT = envcheck.integer("MODELHUB_LOW_SPEED_LIMIT", 1000, minimum=0)
+MODELHUB_LOW_SPEED_TIME = envcheck.number("MODELHUB_LOW_SPEED_TIME", 30.0, minimum=1.0)
 
 # --- django-q2: Redis when REDIS_URL is set, else the ORM broker on the default database.
 REDIS_URL = env.str("REDIS_URL", default="")
-_Q_TIMEOUT = env.int("MODELHUB_TASK_TIMEOUT", default=24 * 3600)
+_Q_TIMEOUT = envcheck.integer("MODELHUB_TASK_TIMEOUT", 24 * 3600, minimum=60)
 Q_CLUSTER = {
     "name": "modelhub",
-    "workers": env.int("MODELHUB_WORKERS", default=2),
+    "workers": envcheck.integer("MODELHUB_WORKERS", 2, minimum=1, maximum=256),
     "recycle": 50,
     # A 50 GB checkpoint on a slow link takes hours: the task timeout must outlast it, and the broker's
     # retry (re-delivery of an unacknowledged task) must come after the timeout, or a healthy download
@@ -216,7 +212,7 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": envcheck.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
     "loggers": {
         # huggingface_hub/httpx log request URLs at DEBUG; keep them quiet.
         "httpx": {"level": "WARNING"},

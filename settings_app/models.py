@@ -7,7 +7,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from engine import limits
-from modelhub.sizes import parse_size
 from settings_app import token_crypto
 from settings_app.endpoints import endpoint_origin, same_origin
 from settings_app.validators import absolute_storage_path
@@ -103,7 +102,7 @@ class Setting(models.Model):
     def effective_min_free_space(self) -> int:
         if self.min_free_space is not None:
             return self.min_free_space
-        return parse_size(settings.MODELHUB_MIN_FREE_SPACE)
+        return settings.MODELHUB_MIN_FREE_SPACE  # bytes, parsed (and checked) at start-up
 
     # --- token (write-only: set/clear here, read through settings_app.tokens)
     def set_hf_token(self, token: str) -> None:
