@@ -23,7 +23,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from engine.hub.client import RemoteFile
+from engine.hub import RemoteFile
 from engine.selection import select_files
 
 WEIGHT_EXTENSIONS = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".ggml", ".onnx", ".h5",

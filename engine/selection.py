@@ -9,7 +9,7 @@ import re
 
 from engine.cache.layout import RepoCache, check_repo_path
 from engine.errors import ErrorCode, JobError
-from engine.hub.client import RemoteFile
+from engine.hub import RemoteFile
 
 _REVISION_BAD = re.compile(r"(\.\.|[\x00-\x20~^:?*\[\\]|@\{|//|^/|/$|\.lock$|^\.|\.$)")
 

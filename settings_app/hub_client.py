@@ -1,6 +1,6 @@
 """The Hub client with the endpoint and token in effect (the Settings row, then the environment)."""
 
-from engine.hub.client import HubClient
+from engine.hub import HubClient
 from settings_app.models import Setting
 from settings_app.tokens import resolve_token
 

@@ -122,7 +122,7 @@ def describe(setting: Setting | None = None) -> dict:
 def check_token(setting: Setting | None = None) -> dict:
     """Ask the Hub's whoami with the token in effect: {ok, user, role, source, message}."""
     from engine.errors import HubError
-    from engine.hub.client import HubClient
+    from engine.hub import HubClient
 
     setting = setting or Setting.load()
     token = resolve_token(setting)

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from downloads.models import DownloadJob, JobState, ModelVariant
 from engine import catalog
-from engine.hub.client import RemoteFile
+from engine.hub import RemoteFile
 from engine.selection import clean_globs, select_files
 from tests.modelfiles import make_gguf, make_safetensors, make_shard_index
 

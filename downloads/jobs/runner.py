@@ -28,7 +28,7 @@ from engine import selection
 from engine.cache.layout import RepoCache
 from engine.errors import ErrorCode, JobCancelled, JobError
 from engine.events import EventKind
-from engine.hub.client import HubClient, RemoteFile
+from engine.hub import HubClient, RemoteFile
 from engine.limits import job_parallelism
 from engine.redaction import redact
 from engine.retrying import Backoff

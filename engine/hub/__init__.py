@@ -1,1 +1,13 @@
-"""The one place that talks to the Hub about metadata, and what its answers may be."""
+"""The one place that talks to the Hub about metadata, and what its answers may be.
+
+client.py   HubClient: repo info, file listing (paginated on the endpoint only), whoami, file URLs
+refusals.py which error code a refusal means
+answers.py  the shapes a server's values must have before they name anything on disk
+origins.py  which requests may carry the token
+repo.py     RemoteFile, RepoSnapshot, RepoOverview
+"""
+
+from engine.hub.client import TRANSIENT_STATUS, HubClient
+from engine.hub.repo import RemoteFile, RepoOverview, RepoSnapshot
+
+__all__ = ["HubClient", "RemoteFile", "RepoOverview", "RepoSnapshot", "TRANSIENT_STATUS"]

@@ -1,20 +1,21 @@
-"""The one module that talks to the Hub about metadata: revisions, file lists, whoami, error mapping.
+"""The one client that talks to the Hub about metadata: revisions, file lists, whoami.
 
-Metadata goes through huggingface_hub's HfApi (endpoint and token from Settings, its error classes);
-bytes are fetched by downloads.transfer, which asks this module for URLs, auth headers and the
-mapping of HTTP failures to error codes, so every refusal is classified in one place.
+Metadata goes through huggingface_hub's HfApi (endpoint and token as configured; its error classes,
+mapped to codes by `Refusals`); bytes are fetched by engine.transfer, which asks this client for
+URLs, the headers a request may carry (engine.hub.origins) and what a failed response means.
 """
 
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TypeVar
 from urllib.parse import quote
 
 from engine.errors import ErrorCode, HubError
 from engine.hub import answers, origins
+from engine.hub.lazy import hf
+from engine.hub.refusals import Refusals, header_of, status_of
+from engine.hub.repo import RemoteFile, RepoOverview, RepoSnapshot
 from engine.redaction import redact
 from engine.retrying import Backoff, parse_retry_after
 
@@ -22,89 +23,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _Lazy:
-    """huggingface_hub and its HTTP client take ~0.15 s to import. Every management command and web
-    process imports this module (through services), but only the ones that talk to the Hub need them."""
-
-    @cached_property
-    def errors(self):
-        from huggingface_hub import errors
-
-        return errors
-
-    @cached_property
-    def transport_errors(self) -> tuple[type[BaseException], ...]:
-        import httpx2
-
-        return (httpx2.TransportError, OSError)
-
-    @cached_property
-    def redirect_errors(self) -> tuple[type[BaseException], ...]:
-        import httpx2
-
-        return (httpx2.TooManyRedirects,)
-
-    @cached_property
-    def utils(self):
-        from huggingface_hub import utils
-
-        return utils
-
-
-hf = _Lazy()
-
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 API_TIMEOUT = 60.0  # seconds; huggingface_hub's default is none, and a stalled mirror would hold a worker forever
 MAX_TREE_PAGES = 10_000  # a listing that never ends is a broken or hostile server, not a big repo
 # What a server answer that is not the JSON it should be raises while huggingface_hub or we parse it.
 MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
 
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One file of a repo at a commit, with the Hub's size and checksum."""
-
-    path: str
-    size: int
-    git_sha1: str
-    sha256: str | None = None  # LFS files only
-
-    @property
-    def etag(self) -> str:
-        """The blob name in the HF cache: sha256 for LFS files, git blob sha1 otherwise."""
-        return self.sha256 or self.git_sha1
-
-    @property
-    def hash_algo(self) -> str:
-        return "sha256" if self.sha256 else "git-sha1"
-
-    def as_manifest(self) -> dict:
-        return {"size": self.size, "git_sha1": self.git_sha1, "sha256": self.sha256}
-
-
-@dataclass(frozen=True)
-class RepoSnapshot:
-    repo_id: str
-    repo_type: str
-    revision: str
-    commit: str
-    gated: str | bool
-    files: list[RemoteFile]
-
-
-@dataclass(frozen=True)
-class RepoOverview:
-    repo_id: str
-    repo_type: str
-    revision: str
-    commit: str
-    gated: str | bool
-    private: bool
-    files: list[RemoteFile]
-    access_error: HubError | None  # set when the current token cannot list the files
-
-
-class HubClient:
+class HubClient(Refusals):
     def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none", token_problem: str = "",
                  backoff: Backoff | None = None):
         self.endpoint = endpoint.rstrip("/")
@@ -194,7 +119,7 @@ class HubClient:
         try:
             data = self._retry(lambda: self.api.whoami(token=self.token))
         except hf.errors.HfHubHTTPError as exc:
-            status = _status(exc)
+            status = status_of(exc)
             if status == 401:
                 raise HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
                                endpoint=self.endpoint, token_source=self.token_source) from None
@@ -228,25 +153,6 @@ class HubClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
-    def error_for_response(self, status: int, headers, *, repo_id: str, repo_type: str, revision: str,
-                           path: str) -> HubError:
-        """Classify a failed file GET (no exception object: transfer uses requests, not httpx)."""
-        code_hdr = headers.get("X-Error-Code", "")
-        message = headers.get("X-Error-Message", "") or f"HTTP {status}"
-        ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
-        if code_hdr == "GatedRepo" or (status in (401, 403) and "gated" in message.lower()):
-            return self._gated_error(message, ctx)
-        if code_hdr == "RepoNotFound":
-            return self._not_found_error(message, ctx)
-        if code_hdr == "RevisionNotFound":
-            return HubError(ErrorCode.REVISION_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
-        if code_hdr == "EntryNotFound" or status == 404:
-            return HubError(ErrorCode.FILE_NOT_FOUND, f"{path}: {message}", endpoint=self.endpoint, files=[path], **ctx)
-        if status < 500 and status not in (401, 403, 429):
-            message = f"Unexpected HTTP {status} for {path}: {message}"
-        return self._by_status(status, message, headers.get("Retry-After"), ctx)
-
-    # --- internals
     def _call(self, fn: Callable[[], T], ctx: dict) -> T:
         try:
             return self._retry(fn)
@@ -269,10 +175,10 @@ class HubClient:
             try:
                 return fn()
             except hf.errors.HfHubHTTPError as exc:
-                status = _status(exc)
+                status = status_of(exc)
                 if status not in TRANSIENT_STATUS or attempt >= self.backoff.retries:
                     raise
-                retry_after = parse_retry_after(_header(exc, "Retry-After"))
+                retry_after = parse_retry_after(header_of(exc, "Retry-After"))
             except hf.transport_errors:
                 if attempt >= self.backoff.retries:
                     raise
@@ -281,78 +187,3 @@ class HubClient:
             delay = self.backoff.delay(attempt, retry_after)
             log.info("Hub call failed, retry %d/%d in %.1fs", attempt, self.backoff.retries, delay)
             time.sleep(delay)
-
-    def _map(self, exc: Exception, ctx: dict) -> HubError:
-        message = redact(_message(exc))
-        if isinstance(exc, hf.errors.GatedRepoError):
-            return self._gated_error(message, ctx)
-        if isinstance(exc, hf.errors.RevisionNotFoundError):
-            return HubError(ErrorCode.REVISION_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
-        if isinstance(exc, hf.errors.RemoteEntryNotFoundError | hf.errors.EntryNotFoundError):
-            return HubError(ErrorCode.FILE_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
-        if isinstance(exc, hf.errors.DisabledRepoError):
-            return HubError(ErrorCode.REPO_NOT_FOUND, f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
-        if isinstance(exc, hf.errors.RepositoryNotFoundError):
-            return self._not_found_error(message, ctx)
-        return self._by_status(_status(exc), message, _header(exc, "Retry-After"), ctx)
-
-    def _by_status(self, status: int | None, message: str, retry_after: str | None, ctx: dict) -> HubError:
-        """What a refusal without a more specific Hub error code means."""
-        if status == 401:
-            return self._unauthorized_error(message, ctx)
-        if status == 403:
-            return self._gated_error(message, ctx)
-        if status == 429:
-            return HubError(ErrorCode.RATE_LIMITED, message, endpoint=self.endpoint,
-                            retry_after=parse_retry_after(retry_after), **ctx)
-        return HubError(ErrorCode.SERVER_ERROR, message, endpoint=self.endpoint, status=status, **ctx)
-
-    def _held_back_error(self, message: str, ctx: dict) -> HubError:
-        return HubError(ErrorCode.TOKEN_UNCONFIRMED, f"{self.token_problem} ({message})", endpoint=self.endpoint, **ctx)
-
-    def _gated_error(self, message: str, ctx: dict) -> HubError:
-        if not self.token and self.token_problem:
-            return self._held_back_error(message, ctx)
-        if not self.token:
-            return HubError(ErrorCode.GATED_NO_TOKEN, f"{ctx.get('repo_id')} is gated and no HF token is configured. "
-                            f"({message})", endpoint=self.endpoint, **ctx)
-        valid, user = self.token_is_valid()
-        if valid is False:
-            return HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
-                            endpoint=self.endpoint, token_source=self.token_source, **ctx)
-        return HubError(ErrorCode.GATED_NO_ACCESS, f"The token ({self.token_source}) has no access to "
-                        f"{ctx.get('repo_id')}. ({message})", endpoint=self.endpoint, user=user, **ctx)
-
-    def _not_found_error(self, message: str, ctx: dict) -> HubError:
-        # A private repo looks "not found" to a bad token: ask whoami before blaming the repo id.
-        if self.token and self.token_is_valid()[0] is False:
-            return HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
-                            endpoint=self.endpoint, token_source=self.token_source, **ctx)
-        if not self.token and self.token_problem:  # "not found" or private: either way, say a token is held back
-            message = f"{message}. If the repository is private: {self.token_problem}"
-        return HubError(ErrorCode.REPO_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
-
-    def _unauthorized_error(self, message: str, ctx: dict) -> HubError:
-        if not self.token:
-            return HubError(ErrorCode.REPO_NOT_FOUND, f"{message} (private repositories need a token)",
-                            endpoint=self.endpoint, **ctx)
-        return self._not_found_error(message, ctx)
-
-
-def _status(exc: Exception) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def _header(exc: Exception, name: str) -> str | None:
-    response = getattr(exc, "response", None)
-    return response.headers.get(name) if response is not None else None
-
-
-def _message(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if response is not None:
-        server_msg = response.headers.get("X-Error-Message")
-        if server_msg:
-            return f"HTTP {response.status_code}: {server_msg}"
-    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__

@@ -22,7 +22,7 @@ from engine.cache import locks
 from engine.cache.layout import RepoCache
 from engine.errors import ErrorCode, HubError, JobCancelled, JobError
 from engine.events import EventKind
-from engine.hub.client import TRANSIENT_STATUS, HubClient, RemoteFile
+from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from engine.retrying import Backoff, parse_retry_after, sleep_unless
 from engine.transfer.progress import Progress, RateLimiter
 from engine.transfer.segments import NoRangeSupport, SegmentedDownload, sidecar_path

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from engine.errors import JobCancelled
 from engine.events import EventKind
-from engine.hub.client import RemoteFile
+from engine.hub import RemoteFile
 from engine.limits import MAX_SEGMENTS_PER_FILE
 from engine.transfer.writeback import WriteBehind
 from engine.verify import new_hasher

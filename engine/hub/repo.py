@@ -1,0 +1,49 @@
+"""What the Hub says a repo holds at a commit: its files with sizes and checksums."""
+
+from dataclasses import dataclass
+
+from engine.errors import HubError
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a repo at a commit, with the Hub's size and checksum."""
+
+    path: str
+    size: int
+    git_sha1: str
+    sha256: str | None = None  # LFS files only
+
+    @property
+    def etag(self) -> str:
+        """The blob name in the HF cache: sha256 for LFS files, git blob sha1 otherwise."""
+        return self.sha256 or self.git_sha1
+
+    @property
+    def hash_algo(self) -> str:
+        return "sha256" if self.sha256 else "git-sha1"
+
+    def as_manifest(self) -> dict:
+        return {"size": self.size, "git_sha1": self.git_sha1, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class RepoSnapshot:
+    repo_id: str
+    repo_type: str
+    revision: str
+    commit: str
+    gated: str | bool
+    files: list[RemoteFile]
+
+
+@dataclass(frozen=True)
+class RepoOverview:
+    repo_id: str
+    repo_type: str
+    revision: str
+    commit: str
+    gated: str | bool
+    private: bool
+    files: list[RemoteFile]
+    access_error: HubError | None  # set when the current token cannot list the files
