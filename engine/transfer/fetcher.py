@@ -1,11 +1,13 @@
-"""One file's bytes: Range resume, hashing while streaming, progress, cancel, rate limit, retries.
+"""One file's bytes, from the blob lock to the published blob: what every connection shares.
 
-A file is written to `blobs/<etag>.incomplete`; the hash is fed from that partial's bytes on disk first
-(so resumed bytes are covered) and then from the stream, and the blob is moved into place only when
-size and checksum match the Hub's. Wrong bytes never reach `blobs/<etag>`.
+A file is written to `blobs/<etag>.incomplete` by a StreamDownload (one connection) or, for a big
+file, a SegmentedDownload (several); both hash as the bytes arrive. The Fetcher holds what they
+share: the requests (redirects followed by hand so the token never leaves the endpoint's origin),
+status and length checks, the low-speed limit, retries with backoff, progress and rate limits. The
+blob is moved into place only when size and checksum match the Hub's: wrong bytes never reach
+`blobs/<etag>`.
 """
 
-import errno
 import logging
 import os
 import threading
@@ -24,10 +26,11 @@ from engine.errors import ErrorCode, HubError, JobCancelled, JobError
 from engine.events import EventKind
 from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from engine.retrying import Backoff, parse_retry_after, sleep_unless
+from engine.transfer.failures import Retryable, short, storage_error
 from engine.transfer.progress import Progress, RateLimiter
 from engine.transfer.segments import NoRangeSupport, SegmentedDownload, sidecar_path
-from engine.transfer.writeback import WriteBehind
-from engine.verify import StreamHasher, hash_file
+from engine.transfer.stream import StreamDownload
+from engine.verify import hash_file
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +50,6 @@ class FileOutcome:
     resumed_from: int = 0
     transferred: int = 0
     how: str = "downloaded"   # downloaded | present (blob already there, re-hashed) | trusted (fingerprint)
-
-
-class _Retryable(Exception):
-    """A failure another attempt may get past. `stalled`: the attempt moved a few bytes but too
-    slowly to count as progress, so it does not reset the retry budget (a trickling server would
-    otherwise hold a worker for ever)."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None, error: JobError | None = None,
-                 stalled: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.error = error
-        self.stalled = stalled
 
 
 @dataclass(frozen=True)
@@ -103,7 +92,7 @@ class Fetcher:
                 # Two jobs sharing a blob: the second waits here, then finds it in place.
                 held.enter_context(locks.hold(lock_path, cancel=self.cancel))
             except OSError as exc:  # the cache folders or the lock file cannot be created
-                raise _storage_error(exc, lock_path, self.cache) from None
+                raise storage_error(exc, lock_path, self.cache) from None
             if not force:
                 present = self._present(remote, trusted_fingerprint)
                 if present:
@@ -151,57 +140,16 @@ class Fetcher:
             partial.unlink(missing_ok=True)
             return self._download_stream(remote, partial)
         except OSError as exc:
-            raise _storage_error(exc, partial, self.cache) from None
+            raise storage_error(exc, partial, self.cache) from None
         if digest is None:  # cannot happen after a complete run; never publish unhashed bytes
             raise JobError(ErrorCode.VERIFICATION_FAILED, f"{remote.path}: the hash did not cover the file",
                            files=[remote.path])
         return self.publish(remote, partial, digest)
 
     def _download_stream(self, remote: RemoteFile, partial) -> FileOutcome:
-        hasher = StreamHasher(remote.hash_algo, remote.size)
-        offset = 0
-        try:
-            if partial.exists():
-                offset = partial.stat().st_size
-                if offset > remote.size:
-                    partial.unlink()
-                    offset = 0
-                elif offset:
-                    hasher.feed_prefix(partial, offset, self.cancel)
-            resumed_from = offset
-            if offset:
-                self.progress.add(offset, network=False)
-                with self.progress.lock:
-                    self.progress.resumed += offset
-                self.on_event(EventKind.RESUMED, f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
-            fh = open_partial(partial)
-        except OSError as exc:
-            hasher.close()
-            raise _storage_error(exc, partial, self.cache) from None
-
-        url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
-        transferred_before = offset
-        sink = _Sink(fh, hasher, WriteBehind(fh.fileno()))
-        try:
-            self.retrying(remote, position=fh.tell,
-                          attempt=lambda: self._stream(url, remote, sink, fh.tell()) >= remote.size)
-            fh.flush()
-            sink.writeback.close()
-            os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
-            fh.close()
-        except OSError as exc:
-            hasher.close()
-            raise _storage_error(exc, partial, self.cache) from None
-        except BaseException:
-            hasher.close()
-            raise
-        finally:
-            # After a failure, closing flushes what is still buffered and may fail the same way (a
-            # second ENOSPC): the first error is the one to report, so these must not raise here.
-            _quietly(sink.writeback.close)
-            _quietly(fh.close)
-        outcome = self.publish(remote, partial, hasher.hexdigest())
-        return replace(outcome, resumed_from=resumed_from, transferred=remote.size - transferred_before)
+        digest, resumed_from, transferred = StreamDownload(self, remote, partial).run()
+        outcome = self.publish(remote, partial, digest)
+        return replace(outcome, resumed_from=resumed_from, transferred=transferred)
 
     def retrying(self, remote: RemoteFile, *, position: Callable[[], int], attempt: Callable[[], bool],
                  label: str = "") -> None:
@@ -218,8 +166,8 @@ class Fetcher:
             try:
                 if attempt():
                     return
-                raise _Retryable(f"connection closed at byte {position():,} of {remote.size:,}")
-            except _Retryable as exc:
+                raise Retryable(f"connection closed at byte {position():,} of {remote.size:,}")
+            except Retryable as exc:
                 failures = 0 if position() > start and not exc.stalled else failures + 1
                 if failures > self.backoff.retries:
                     raise self._give_up(exc, remote) from None
@@ -242,10 +190,10 @@ class Fetcher:
         try:
             os.replace(partial, self.cache.blob_path(remote.etag))
         except OSError as exc:
-            raise _storage_error(exc, partial, self.cache) from None
+            raise storage_error(exc, partial, self.cache) from None
         return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, remote.etag, actual)
 
-    def _give_up(self, exc: _Retryable, remote: RemoteFile) -> JobError:
+    def _give_up(self, exc: Retryable, remote: RemoteFile) -> JobError:
         if exc.error is not None:
             return exc.error
         return HubError(ErrorCode.NETWORK, f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
@@ -261,7 +209,7 @@ class Fetcher:
             try:
                 resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=TIMEOUT)
             except requests.RequestException as exc:
-                raise _Retryable(_short(exc)) from None
+                raise Retryable(short(exc)) from None
             if resp.is_redirect:
                 url = self._redirect_target(url, resp.headers.get("Location", ""))
                 resp.close()
@@ -283,35 +231,13 @@ class Fetcher:
         return HubError(code, message, endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
                         revision=self.revision, **ctx)
 
-    def _stream(self, url: str, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
-        resp = self.open(url, offset)
-        try:
-            status = resp.status_code
-            if status == 416 and offset == remote.size:
-                return offset
-            self.raise_for_status(resp, remote)
-            self.check_length(resp, remote, offset)
-            if offset and status == 200:
-                # The server ignored Range: start over rather than append a second copy.
-                self.on_event(EventKind.RESTART, f"{remote.path}: server ignored the Range request; restarting the file")
-                sink.fh.truncate(0)
-                sink.fh.seek(0)
-                self.progress.add(-offset, network=False)
-                sink.hasher.reset()
-                offset = 0
-            elif status == 206 and not resp.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
-                raise _Retryable(f"unexpected Content-Range {resp.headers.get('Content-Range')!r}")
-            return self._copy(resp, remote, sink, offset)
-        finally:
-            resp.close()
-
     def raise_for_status(self, resp: requests.Response, remote: RemoteFile) -> None:
         """Transient statuses become retries; other failures become the Hub's error code."""
         status = resp.status_code
         if status in TRANSIENT_STATUS:
             err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
                                               revision=self.revision, path=remote.path)
-            raise _Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+            raise Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                              error=err)
         if status >= 400:
             raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
@@ -327,7 +253,7 @@ class Fetcher:
         if resp.status_code == 206 and end is not None:
             expected = end - offset
         if not declared.isdigit() or int(declared) != expected:
-            raise _Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes asked for",
+            raise Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes asked for",
                              error=JobError(ErrorCode.PROTOCOL_ERROR, f"{remote.path}: the server declared Content-Length "
                                             f"{declared[:40]!r} for {expected:,} bytes", files=[remote.path],
                                             detail="Content-Length does not match the file's size"))
@@ -347,14 +273,14 @@ class Fetcher:
                 # progress stay responsive on slow links.
                 chunk = raw.read1(CHUNK)
             except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError, TimeoutError) as exc:
-                raise _Retryable(_short(exc)) from None
+                raise Retryable(short(exc)) from None
             if not chunk:
                 return
             waited += time.monotonic() - started
             received += len(chunk)
             if waited >= self.low_speed.seconds:
                 if received < self.low_speed.limit * waited:
-                    raise _Retryable(f"the server sent {received:,} bytes in {waited:.0f} s, below the low-speed "
+                    raise Retryable(f"the server sent {received:,} bytes in {waited:.0f} s, below the low-speed "
                                      f"limit of {self.low_speed.limit:,} bytes/s", stalled=True)
                 waited, received = 0.0, 0
             yield chunk
@@ -363,57 +289,3 @@ class Fetcher:
         self.progress.add(n)
         for limiter in self.limiters:
             limiter.consume(n, self.cancel)
-
-    def _copy(self, resp: requests.Response, remote: RemoteFile, sink: "_Sink", offset: int) -> int:
-        try:
-            for chunk in self.chunks(resp):
-                if offset + len(chunk) > remote.size:
-                    raise too_long(remote)
-                sink.fh.write(chunk)
-                sink.hasher.update(chunk)
-                sink.writeback.wrote(len(chunk))
-                offset += len(chunk)
-                self.account(len(chunk))
-        finally:
-            sink.fh.flush()  # what was received is on disk for the resume, whatever happens next
-        return offset
-
-
-@dataclass
-class _Sink:
-    """Where a stream's bytes go: the partial file, the hash, and the write-behind."""
-
-    fh: object
-    hasher: StreamHasher
-    writeback: WriteBehind
-
-
-def open_partial(partial):
-    """The partial file for appending, never through a symlink planted in its place (O_NOFOLLOW)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
-    return os.fdopen(os.open(partial, flags, 0o644), "ab")
-
-
-def _quietly(close: Callable[[], None]) -> None:
-    try:
-        close()
-    except OSError:
-        pass
-
-
-def too_long(remote: RemoteFile) -> JobError:
-    return JobError(ErrorCode.VERIFICATION_FAILED, f"{remote.path}: the server sent more than the expected "
-                    f"{remote.size:,} bytes", files=[remote.path])
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or exc.__class__.__name__
-    return text if len(text) < 200 else text[:200] + "…"
-
-
-def _storage_error(exc: OSError, path, cache: RepoCache) -> JobError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return JobError(ErrorCode.DISK_FULL, f"No space left on the device while writing {path}",
-                        storage_dir=str(cache.storage_dir), file=os.path.basename(str(path)))
-    return JobError(ErrorCode.STORAGE_ERROR, f"{exc.strerror or exc} ({path})", storage_dir=str(cache.storage_dir),
-                    detail=exc.strerror or str(exc))
