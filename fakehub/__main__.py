@@ -2,6 +2,6 @@
 
 import sys
 
-from fakehub.server import main
+from fakehub.cli import main
 
 sys.exit(main())

@@ -44,7 +44,7 @@ def fast_retries(settings):
 def hub():
     from huggingface_hub.utils import close_session
 
-    from fakehub.server import FakeHub
+    from fakehub import FakeHub
 
     server = FakeHub(tree_page_size=50).start()
     yield server

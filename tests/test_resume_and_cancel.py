@@ -118,7 +118,7 @@ def test_files_of_a_variant_download_in_parallel(configured, hub):
 def test_cdn_redirect_never_receives_the_token(db, storage):
     from huggingface_hub.utils import close_session
 
-    from fakehub.server import FakeHub
+    from fakehub import FakeHub
     from settings_app.models import Setting
 
     with FakeHub(use_cdn=True) as cdn_hub:

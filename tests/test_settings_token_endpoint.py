@@ -26,7 +26,7 @@ TEST_TOKEN = reverse("admin:settings_app_setting_test_token")
 
 @pytest.fixture
 def attacker():
-    from fakehub.server import FakeHub
+    from fakehub import FakeHub
 
     with FakeHub() as server:
         # Were the token to arrive, whoami would succeed: the tests can tell "sent" from "refused".

@@ -1,0 +1,96 @@
+"""``python -m fakehub``: serve directories as repos until SIGTERM/SIGINT (benchmarks run it as a
+subprocess and wait for its ``READY <url>`` line)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import signal
+import sys
+import threading
+
+from fakehub.server import FakeHub, Handler
+
+_DESCRIPTION = "A Hugging Face Hub compatible HTTP server for tests and benchmarks (standard library only)."
+
+
+def _dir_files(root: pathlib.Path) -> dict[str, pathlib.Path]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if rel.startswith(".git/") or rel == ".git" or rel.startswith(".cache/huggingface/"):
+            continue
+        if p.is_file():
+            out[rel] = p
+    return out
+
+
+def _log_finished_requests(path: str) -> None:
+    """CLI only: after each request, append {method, path, file_path, status, range, bytes_sent, times}."""
+    out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the life of the process
+    lock = threading.Lock()
+    dispatch = Handler._dispatch
+
+    def dispatch_and_log(handler: Handler) -> None:
+        try:
+            dispatch(handler)
+        finally:
+            rec = getattr(handler, "_rec", None)
+            if rec is not None:
+                line = json.dumps({
+                    "method": rec.method, "path": rec.path, "repo_id": rec.repo_id,
+                    "file_path": rec.file_path, "status": rec.status,
+                    "range_start": rec.range_start, "range_end": rec.range_end,
+                    "bytes_sent": rec.bytes_sent, "time": rec.time, "end_time": rec.end_time,
+                })
+                with lock:
+                    out.write(line + "\n")
+
+    Handler._dispatch = dispatch_and_log
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m fakehub", description=_DESCRIPTION)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument(
+        "--repo", action="append", default=[], metavar="ORG/NAME=DIR", help="serve DIR as a model repo"
+    )
+    ap.add_argument(
+        "--dataset", action="append", default=[], metavar="ORG/NAME=DIR", help="serve DIR as a dataset"
+    )
+    ap.add_argument("--throttle", type=int, default=None, metavar="BPS", help="pace every file body")
+    ap.add_argument("--cdn", action="store_true", help="redirect LFS files to a second origin")
+    ap.add_argument("--tree-page-size", type=int, default=1000)
+    ap.add_argument("--token", action="append", default=[], help="a token that can read every repo")
+    ap.add_argument("--log", metavar="FILE", help="append one JSON line per finished request (benchmarks)")
+    args = ap.parse_args(argv)
+
+    hub = FakeHub(tree_page_size=args.tree_page_size, use_cdn=args.cdn, port=args.port)
+    for specs, repo_type in ((args.repo, "model"), (args.dataset, "dataset")):
+        for spec in specs:
+            repo_id, sep, directory = spec.partition("=")
+            if not sep or not repo_id:
+                ap.error(f"bad repo spec {spec!r}; expected ORG/NAME=DIR")
+            root = pathlib.Path(directory)
+            if not root.is_dir():
+                ap.error(f"not a directory: {directory}")
+            hub.add_repo(repo_id, _dir_files(root), repo_type=repo_type)
+    for token in args.token:
+        hub.add_token(token, can_access=["*"])
+    if args.throttle:
+        hub.throttle(args.throttle)
+    if args.log:
+        _log_finished_requests(args.log)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    hub.start()
+    print(f"READY {hub.url}", flush=True)
+    if hub.cdn_url:
+        print(f"CDN {hub.cdn_url}", file=sys.stderr, flush=True)
+    while not stop.wait(0.5):
+        pass
+    hub.stop()
+    return 0
