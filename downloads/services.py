@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from downloads import guidance
 from downloads.jobs import lifecycle, liveness
 from downloads.models import (
     WORKING_STATES,
@@ -95,7 +94,7 @@ def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by
     with transaction.atomic():
         active = DownloadJob.objects.active().filter(variant=variant).first()
         if active is not None and is_stale(active):
-            mark_lost(active)
+            lifecycle.mark_lost(active)
             active = None
         if active is not None:
             return active, True
@@ -125,22 +124,12 @@ def cancel(job: DownloadJob, *, by=None) -> str:
     job.refresh_from_db()
     who = f" by {by.get_username()}" if getattr(by, "is_authenticated", False) else ""
     if job.state == JobState.QUEUED or is_stale(job):
-        done = DownloadJob.objects.filter(pk=job.pk, state=job.state).update(
-            state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
-            error_code=ErrorCode.CANCELLED, error_message=f"Cancelled{who} before it ran"
-            if job.state == JobState.QUEUED else f"Cancelled{who}; its worker had stopped",
-            guidance=guidance.guidance_for(ErrorCode.CANCELLED),
-        )
-        if done:
-            JobEvent.objects.create(job=job, kind=EventKind.CANCELLED, message=f"cancelled{who}")
-            job.refresh_from_db()
-            lifecycle.variant_after_job(job.variant, job)
+        if lifecycle.cancel_now(job, who):
             transaction.on_commit(dispatch)
             return "cancelled"
         job.refresh_from_db()
     if job.is_working:
-        DownloadJob.objects.filter(pk=job.pk).update(cancel_requested=True)
-        JobEvent.objects.create(job=job, kind=EventKind.CANCEL, message=f"cancel requested{who}")
+        lifecycle.request_cancel(job, who)
         return "cancel requested"
     return f"already {job.state}"
 
@@ -262,32 +251,6 @@ def redispatch_stale() -> list[int]:
     return ids
 
 
-def mark_lost(job: DownloadJob) -> bool:
-    """A running job abandoned by its worker (see is_stale): fail it as worker_lost (its partials stay).
-
-    The one transition for a lost job, whoever notices: the reaper, a new request for the same
-    variant, a cancel, or a command following the job.
-    """
-    now = timezone.now()
-    since = f"{(job.heartbeat_at or job.started_at or now):%Y-%m-%d %H:%M:%S} UTC"
-    beat = job.heartbeat_at or job.started_at
-    if beat is not None and beat >= now - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT):
-        message = f"Its process {job.worker} is gone (killed or crashed); last heartbeat {since}"
-        event = f"process {job.worker} is gone; taken over at once"
-    else:
-        message = f"No heartbeat from {job.worker or 'its worker'} since {since}"
-        event = f"worker {job.worker} stopped sending heartbeats"
-    done = DownloadJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at).update(
-        state=JobState.FAILED, finished_at=now, error_code=ErrorCode.WORKER_LOST, speed_bps=0,
-        error_message=message, guidance=guidance.guidance_for(ErrorCode.WORKER_LOST),
-    )
-    if done:
-        JobEvent.objects.create(job=job, kind=EventKind.LOST, message=event)
-        job.refresh_from_db()
-        lifecycle.variant_after_job(job.variant, job)
-    return bool(done)
-
-
 def reap_lost_jobs() -> list[DownloadJob]:
     """Fail jobs whose worker vanished and queue their next attempt (which resumes the partials)."""
     now = timezone.now()
@@ -299,7 +262,7 @@ def reap_lost_jobs() -> list[DownloadJob]:
         if not is_stale(job, now):
             continue
         with transaction.atomic():
-            if mark_lost(job):
+            if lifecycle.mark_lost(job):
                 reaped.append(job)
                 requeue_if_transient(job)
     return reaped
@@ -313,9 +276,7 @@ def after_job(job: DownloadJob | None, *, run_here: bool = False) -> DownloadJob
 
 
 def worker_seen(task: str) -> None:
-    from downloads.jobs.runner import worker_name
-
-    WorkerBeat.objects.update_or_create(worker=worker_name(), defaults={"last_seen": timezone.now(), "last_task": task})
+    WorkerBeat.objects.update_or_create(worker=liveness.worker_name(), defaults={"last_seen": timezone.now(), "last_task": task})
     WorkerBeat.objects.filter(last_seen__lt=timezone.now() - timedelta(days=1)).delete()
 
 

@@ -1,13 +1,26 @@
-"""Variant status transitions, in one place.
+"""Every state transition, in one place: the job's and the variant's.
 
-not_downloaded -> queued -> downloading -> installed | failed | corrupt; a cancelled job returns the
-variant to what its files on disk support (installed only if it was installed and nothing changed).
+A job: created queued (services.enqueue) -> running (claim) -> verifying -> succeeded | failed |
+cancelled (finish). A queued job, or one whose worker is gone, is cancelled at once (cancel_now);
+a running one is asked (request_cancel). A running job whose worker died fails as worker_lost
+(mark_lost) and the services queue its next attempt. Each transition is one conditional UPDATE, so
+of two processes racing for a job exactly one wins, and a run that lost its job touches nothing.
+
+A variant: not_downloaded -> queued -> downloading -> installed | failed | corrupt; a cancelled job
+returns it to what its files on disk support (installed only if it was installed and nothing changed).
 """
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from downloads.models import DownloadJob, JobKind, JobState, ModelVariant, VariantStatus
+from downloads import guidance
+from downloads.jobs.liveness import worker_name
+from downloads.models import DownloadJob, JobEvent, JobKind, JobState, ModelVariant, VariantStatus
 from engine.errors import ErrorCode
+from engine.events import EventKind
 
 # How the periodic storage check (downloads.storage_health) words what it finds, so it can tell its own
 # findings from a verification's and clear them once the storage is back.
@@ -115,4 +128,93 @@ def _save_if(variant: ModelVariant, statuses: list[str], **fields) -> bool:
     if done:
         for key, value in fields.items():
             setattr(variant, key, value)
+    return bool(done)
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+def claim(job_id: int) -> DownloadJob | None:
+    """QUEUED -> RUNNING in one conditional UPDATE: of two workers handed the same job, one wins."""
+    now = timezone.now()
+    won = DownloadJob.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker=worker_name()
+    )
+    return DownloadJob.objects.select_related("variant").get(pk=job_id) if won else None
+
+
+def resolved(job: DownloadJob, *, commit: str, total: int, files: int) -> bool:
+    """The revision's commit and files are known: record them, and the variant starts downloading.
+    False when this run no longer owns the job (reaped as lost, or cancelled)."""
+    with transaction.atomic():
+        if not DownloadJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+                commit=commit, bytes_total=total, files_total=files):
+            return False
+        variant_started(job.variant, commit=commit, size=total)
+    job.commit, job.bytes_total, job.files_total = commit, total, files
+    return True
+
+
+def start_verifying(job: DownloadJob) -> None:
+    """RUNNING -> VERIFYING: the only change of state in the middle of a run."""
+    DownloadJob.objects.working().filter(pk=job.pk).update(state=JobState.VERIFYING, heartbeat_at=timezone.now())
+    job.state = JobState.VERIFYING
+
+
+def finish(job: DownloadJob, final: str, fields: dict, *, installed: dict | None = None) -> bool:
+    """RUNNING | VERIFYING -> `final`, with the outcome `fields`; then the variant follows. False when
+    the run lost its job: a worker that froze past the heartbeat timeout was reaped and its job
+    re-queued, so the row belongs to the new attempt and this run must not touch the variant either."""
+    with transaction.atomic():
+        if not DownloadJob.objects.working().filter(pk=job.pk).update(state=final, finished_at=timezone.now(),
+                                                                      speed_bps=0, **fields):
+            return False
+        job.refresh_from_db()
+        if installed is not None:
+            variant_installed(job.variant, **installed)
+        else:
+            variant_after_job(job.variant, job)
+    return True
+
+
+def cancel_now(job: DownloadJob, who: str) -> bool:
+    """QUEUED (or abandoned) -> CANCELLED at once. False when the job moved on meanwhile."""
+    done = DownloadJob.objects.filter(pk=job.pk, state=job.state).update(
+        state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
+        error_code=ErrorCode.CANCELLED, error_message=f"Cancelled{who} before it ran"
+        if job.state == JobState.QUEUED else f"Cancelled{who}; its worker had stopped",
+        guidance=guidance.guidance_for(ErrorCode.CANCELLED),
+    )
+    if done:
+        JobEvent.objects.create(job=job, kind=EventKind.CANCELLED, message=f"cancelled{who}")
+        job.refresh_from_db()
+        variant_after_job(job.variant, job)
+    return bool(done)
+
+
+def request_cancel(job: DownloadJob, who: str) -> None:
+    """Ask the process running the job to stop; its monitor notices within a progress interval."""
+    DownloadJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    JobEvent.objects.create(job=job, kind=EventKind.CANCEL, message=f"cancel requested{who}")
+
+
+def mark_lost(job: DownloadJob) -> bool:
+    """A running job abandoned by its worker (see services.is_stale): fail it as worker_lost (its
+    partials stay). The one transition for a lost job, whoever notices: the reaper, a new request for
+    the same variant, a cancel, or a command following the job."""
+    now = timezone.now()
+    since = f"{(job.heartbeat_at or job.started_at or now):%Y-%m-%d %H:%M:%S} UTC"
+    beat = job.heartbeat_at or job.started_at
+    if beat is not None and beat >= now - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT):
+        message = f"Its process {job.worker} is gone (killed or crashed); last heartbeat {since}"
+        event = f"process {job.worker} is gone; taken over at once"
+    else:
+        message = f"No heartbeat from {job.worker or 'its worker'} since {since}"
+        event = f"worker {job.worker} stopped sending heartbeats"
+    done = DownloadJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at).update(
+        state=JobState.FAILED, finished_at=now, error_code=ErrorCode.WORKER_LOST, speed_bps=0,
+        error_message=message, guidance=guidance.guidance_for(ErrorCode.WORKER_LOST),
+    )
+    if done:
+        JobEvent.objects.create(job=job, kind=EventKind.LOST, message=event)
+        job.refresh_from_db()
+        variant_after_job(job.variant, job)
     return bool(done)

@@ -1,6 +1,6 @@
 """Is the process that claimed a job still there? Asked of the kernel, for jobs claimed on this host.
 
-A running job records `worker` = "host:pid" (runner.worker_name) and then writes a heartbeat about once
+A running job records `worker` = "host:pid" (worker_name below) and then writes a heartbeat about once
 a second. From another host the only sign of a dead worker is a heartbeat older than
 MODELHUB_HEARTBEAT_TIMEOUT (60 s by default). On the same host we need not wait: after `kill -9` of
 `manage.py download --wait`, running the same command again should take the job over at once instead
@@ -25,6 +25,11 @@ from datetime import datetime
 # "alive": a wrong "alive" only means waiting for the heartbeat timeout, a wrong "gone" would run the
 # job twice.
 START_SLACK = 2.0
+
+
+def worker_name() -> str:
+    """Who claims a job: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def owner_gone(worker: str, started_at: datetime | None, now: datetime) -> bool:

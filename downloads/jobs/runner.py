@@ -1,28 +1,24 @@
 """Runs one claimed job to its end: the same code for a django-q2 worker and `download --wait`.
 
 Threads: file transfers run in a bounded pool and never touch the database; the calling thread is
-the monitor: it writes progress and the heartbeat (at most about once a second), polls
-`cancel_requested`, flushes events, and records the outcome on the job row.
+the monitor (monitor.py): progress, heartbeat, events, cancel. The outcome is recorded through
+lifecycle.finish, so a run that lost its job (reaped, cancelled) changes nothing.
 """
 
 import logging
-import os
 import shutil
-import socket
 import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from downloads import guidance
 from downloads.jobs import lifecycle
-from downloads.models import DownloadJob, JobEvent, JobKind, JobState
+from downloads.jobs.liveness import worker_name
+from downloads.jobs.monitor import Monitor, Reporter, storable
+from downloads.models import DownloadJob, JobKind, JobState
 from downloads.storage.overview import variant_home
 from engine import selection
 from engine.cache.layout import RepoCache
@@ -30,7 +26,6 @@ from engine.errors import ErrorCode, JobCancelled, JobError
 from engine.events import EventKind
 from engine.hub import HubClient, RemoteFile
 from engine.limits import job_parallelism
-from engine.redaction import redact
 from engine.retrying import Backoff
 from engine.transfer.progress import Progress, RateLimiter
 from engine.transfer.segments import present_bytes
@@ -48,28 +43,11 @@ if TYPE_CHECKING:
     from engine.transfer.fetcher import FileOutcome
 
 log = logging.getLogger(__name__)
-CANCEL_GRACE = 2.0  # seconds a helper thread gets to notice a cancel before the monitor gives up
-
-Reporter = Callable[[DownloadJob], None]
-T = TypeVar("T")
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def claim(job_id: int) -> DownloadJob | None:
-    """QUEUED -> RUNNING in one conditional UPDATE: of two workers handed the same job, one wins."""
-    now = timezone.now()
-    won = DownloadJob.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False).update(
-        state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker=worker_name()
-    )
-    return DownloadJob.objects.select_related("variant").get(pk=job_id) if won else None
 
 
 def run_job(job_id: int, *, reporter: Reporter | None = None) -> DownloadJob | None:
     """Claim and run a job. Returns the finished job, or None when someone else had it."""
-    job = claim(job_id)
+    job = lifecycle.claim(job_id)
     if job is None:
         return None
     JobRun(job, reporter=reporter).run()
@@ -81,17 +59,14 @@ class JobRun:
     def __init__(self, job: DownloadJob, *, reporter: Reporter | None = None):
         self.job = job
         self.variant = job.variant
-        self.reporter = reporter
         self.setting = Setting.load()
         self.cancel = threading.Event()
         self.progress = Progress()
-        self._events: list[tuple[str, str]] = []
-        self._events_lock = threading.Lock()
-        self._last_tick = 0.0
-        self._last_transferred = 0
-        self._speed = 0.0
         self.job_limiter = RateLimiter(job.rate_limit)
         self.global_limiter = RateLimiter(None)
+        self.monitor = Monitor(job, progress=self.progress, cancel=self.cancel, global_limiter=self.global_limiter,
+                               bandwidth_limit=self.setting.bandwidth_limit, reporter=reporter)
+        self.event = self.monitor.event  # file threads report through it
         self.token = resolve_token(self.setting)
         self.endpoint = self.setting.effective_hub_endpoint
         storage = self.setting.effective_storage_dir
@@ -135,7 +110,7 @@ class JobRun:
         revision = variant.commit if job.kind == JobKind.REPAIR and variant.commit else variant.revision
         # The Hub's metadata calls retry with backoff for as long as an outage lasts: keep the heartbeat
         # meanwhile, or housekeeping declares this live job lost and a second attempt starts beside it.
-        snap = self._beating(lambda: self.hub.snapshot(variant.repo_id, variant.repo_type, revision))
+        snap = self.monitor.beating(lambda: self.hub.snapshot(variant.repo_id, variant.repo_type, revision))
         files = selection.select_files(snap.files, variant.include, variant.exclude)
         if not files:
             raise JobError(ErrorCode.FILE_NOT_FOUND, f"No file of {variant.repo_id}@{revision} matches include="
@@ -153,13 +128,8 @@ class JobRun:
         to_fetch = [f for f in files if not repair_only or f.path in repair_only]
         self._check_space(to_fetch)
         total = sum(f.size for f in files)
-        with transaction.atomic():
-            owned = DownloadJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
-                commit=snap.commit, bytes_total=total, files_total=len(files))
-            if not owned:
-                raise JobCancelled("This run lost its job (reaped as lost, or cancelled) before downloading.")
-            lifecycle.variant_started(variant, commit=snap.commit, size=total)
-        job.commit, job.bytes_total, job.files_total = snap.commit, total, len(files)
+        if not lifecycle.resolved(job, commit=snap.commit, total=total, files=len(files)):
+            raise JobCancelled("This run lost its job (reaped as lost, or cancelled) before downloading.")
         self.event(EventKind.RESOLVED, f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
                                f"{len(files)} file(s), {total:,} bytes")
 
@@ -169,7 +139,7 @@ class JobRun:
         if revision == variant.revision:
             self.cache.write_ref(variant.revision, snap.commit)
 
-        self._set_state(JobState.VERIFYING)
+        self._start_verifying()
         report = verify_streamed(self.cache, snap.commit, outcomes, kind=variant.kind, repo_type=variant.repo_type,
                                  overrides=self.setting.completeness_rules, extra=extra)
         manifest = {f.path: {**f.as_manifest(), "fingerprint": fingerprint(self.cache.blob_path(f.etag))}
@@ -202,7 +172,7 @@ class JobRun:
                 check, _ = _fast_check(self.cache, commit, f, known.get(f.path))
                 self.progress.add(f.size, network=False)
                 extra.append(check)
-        self._tick(force=True)
+        self.monitor.tick(force=True)
         workers = max(1, min(parallel_files, len(to_fetch)))
         outcomes: list[FileOutcome] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"job{self.job.pk}") as pool:
@@ -224,7 +194,7 @@ class JobRun:
                     if self.cancel.is_set():
                         wait(pending)
                         break
-                    self._tick()
+                    self.monitor.tick()
             except BaseException:
                 self.cancel.set()
                 wait(futures)
@@ -236,35 +206,8 @@ class JobRun:
             raise real[0]
         if errors or self.cancel.is_set():
             raise JobCancelled()
-        self._tick(force=True)
+        self.monitor.tick(force=True)
         return outcomes, extra
-
-    def _beating(self, call: Callable[[], T]) -> T:
-        """Run a blocking call in a helper thread (it must not touch the database) while this, the
-        monitor thread, keeps writing the heartbeat and watching for a cancel. On Ctrl-C or an error
-        here the call is asked to stop (self.cancel) and given a moment to do so."""
-        done = threading.Event()
-        result: dict = {}
-
-        def work():
-            try:
-                result["value"] = call()
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the monitor thread
-                result["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name=f"beating{self.job.pk}", daemon=True).start()
-        try:
-            while not done.wait(0.2):
-                self._tick()
-        except BaseException:
-            self.cancel.set()
-            done.wait(CANCEL_GRACE)  # hashing stops within a chunk; a Hub call may not look
-            raise
-        if "error" in result:
-            raise result["error"]
-        return result["value"]
 
     def _check_space(self, to_fetch: list[RemoteFile]) -> None:
         storage = self.cache.storage_dir
@@ -293,7 +236,7 @@ class JobRun:
         DownloadJob.objects.filter(pk=self.job.pk).update(
             state=JobState.VERIFYING, bytes_total=total, files_total=len(files), commit=variant.commit)
         self.job.bytes_total, self.job.files_total, self.job.state = total, len(files), JobState.VERIFYING
-        report, new_fps = self._beating(lambda: verify_installed(
+        report, new_fps = self.monitor.beating(lambda: verify_installed(
             self.cache, variant.commit, files, kind=variant.kind, repo_type=variant.repo_type,
             full=self.job.force, overrides=self.setting.completeness_rules, cancel=self.cancel,
             on_bytes=lambda n: self.progress.add(n, network=False)))
@@ -314,101 +257,30 @@ class JobRun:
 
     def _finish(self, final: str, *, error: JobError | None = None, installed: dict | None = None) -> None:
         """Record the outcome on the job row and, only if this run still owns the job, on the variant."""
-        self._tick(force=True, final=True)
-        fields = {"state": final, "finished_at": timezone.now(), "speed_bps": 0,
-                  "verification": self.job.verification or {}}
+        self.monitor.tick(force=True, final=True)
+        fields = {"verification": self.job.verification or {}}
         if error is not None:
             ctx = {"endpoint": self.endpoint, "repo_id": self.variant.repo_id,
                    "repo_type": self.variant.repo_type, "revision": self.variant.revision,
                    "storage_dir": str(self.cache.storage_dir), **error.context}
             fields.update(error_code=error.code, error_message=storable(error.message)[:4000],
                           guidance=storable(guidance.guidance_for(error.code, **ctx)))
-        with transaction.atomic():
-            # A worker that froze past the heartbeat timeout was reaped and its job re-queued: the row
-            # belongs to the new attempt now, so this run must not touch the variant either.
-            updated = DownloadJob.objects.working().filter(pk=self.job.pk) \
-                .update(**fields)
-            if updated:
-                self.job.refresh_from_db()
-                if installed is not None:
-                    lifecycle.variant_installed(self.variant, **installed)
-                else:
-                    lifecycle.variant_after_job(self.variant, self.job)
-        kind = {JobState.SUCCEEDED: EventKind.FINISHED, JobState.CANCELLED: EventKind.CANCELLED}.get(final, EventKind.FAILED)
+        owned = lifecycle.finish(self.job, final, fields, installed=installed)
+        kind = {JobState.SUCCEEDED: EventKind.FINISHED, JobState.CANCELLED: EventKind.CANCELLED}.get(
+            final, EventKind.FAILED)
         self.event(kind, error.message if error else "all files verified")
-        self._flush_events()
-        if not updated:
+        self.monitor.flush_events()
+        if not owned:
             log.warning("job %s was taken over (reaped) before it finished as %s", self.job.pk, final)
 
-    # --- monitor duties
-    def event(self, kind: str, message: str) -> None:
-        """Thread-safe: file threads call this; the monitor thread writes the rows."""
-        with self._events_lock:
-            self._events.append((kind, storable(message)))
-
-    def _flush_events(self) -> None:
-        with self._events_lock:
-            events, self._events = self._events, []
-        if events:
-            JobEvent.objects.bulk_create([JobEvent(job_id=self.job.pk, kind=k, message=m) for k, m in events])
-
-    def _set_state(self, new_state: str) -> None:  # only RUNNING -> VERIFYING happens mid-job
-        DownloadJob.objects.working().filter(pk=self.job.pk) \
-            .update(state=new_state, heartbeat_at=timezone.now())
-        self.job.state = new_state
-        self.event(EventKind(new_state), "checking sizes, checksums, formats and completeness")
-
-    def _tick(self, *, force: bool = False, final: bool = False) -> None:
-        now = time.monotonic()
-        interval = settings.MODELHUB_PROGRESS_INTERVAL
-        if not force and now - self._last_tick < interval:
-            return
-        dt = now - self._last_tick if self._last_tick else 0
-        self._last_tick = now
-        done, transferred, files_done = self.progress.snapshot()
-        if dt > 0:
-            instant = max(0.0, (transferred - self._last_transferred) / dt)
-            self._speed = instant if not self._speed else 0.5 * self._speed + 0.5 * instant
-        self._last_transferred = transferred
-        with self.progress.lock:
-            resumed = self.progress.resumed
-        fields = dict(bytes_done=done, files_done=files_done, speed_bps=0 if final else self._speed,
-                      bytes_transferred=transferred, bytes_resumed=resumed, heartbeat_at=timezone.now())
-        owned = DownloadJob.objects.working().filter(pk=self.job.pk) \
-            .update(**fields)
-        for key, value in fields.items():
-            setattr(self.job, key, value)
-        self._flush_events()
-        if final:
-            return
-        if not owned:
-            self.cancel.set()  # reaped as lost, or cancelled while queued-then-claimed: stop writing
-            return
-        cancel = DownloadJob.objects.filter(pk=self.job.pk).values_list("cancel_requested", flat=True).first()
-        if cancel:
-            self.cancel.set()
-        self._apply_global_rate()
-        if self.reporter:
-            self.reporter(self.job)
-
-    def _apply_global_rate(self) -> None:
-        cap = self.setting.bandwidth_limit
-        if not cap:
-            self.global_limiter.set_rate(None)
-            return
-        running = DownloadJob.objects.filter(state=JobState.RUNNING).count() or 1
-        self.global_limiter.set_rate(cap / running)
+    def _start_verifying(self) -> None:
+        lifecycle.start_verifying(self.job)
+        self.event(EventKind.VERIFYING, "checking sizes, checksums, formats and completeness")
 
 
 def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | None) -> tuple[FileCheck, dict | None]:
     record = record or {**f.as_manifest()}
     return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
-
-
-def storable(text: str) -> str:
-    """Redacted text the database can hold: a lone surrogate (a non-UTF-8 file name or header from a
-    server) would make the final write fail and leave the job 'running' until it is reaped."""
-    return redact(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _backoff() -> Backoff:
