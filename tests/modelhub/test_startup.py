@@ -2,9 +2,8 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.workers import ROOT
 
 
 def test_commands_run_with_the_gc_resumed_and_startup_objects_frozen(tmp_path):
