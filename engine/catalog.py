@@ -82,7 +82,8 @@ def is_weight(path: str) -> bool:
 
 def build_choices(files: list[RemoteFile]) -> list[Choice]:
     """Choices for a listing, most specific first; two choices never select the same file set."""
-    candidates = [*_gguf_choices(files), *_sharded_choices(files), *_format_choices(files), _whole_repo(files)]
+    candidates = [*_gguf_choices(files), *_sharded_choices(files), *_format_choices(files),
+                  _whole_repo(files)]
     seen: set[tuple[str, ...]] = set()
     unique = []
     for choice in candidates:
@@ -141,7 +142,8 @@ def _sharded_choices(files: list[RemoteFile]) -> list[Choice]:
     choices = []
     for index in (f for f in files if f.path.endswith(".index.json")):
         folder, index_name = posixpath.split(index.path)
-        stem, ext = posixpath.splitext(index_name[: -len(".index.json")])  # model.safetensors -> model, .safetensors
+        # model.safetensors -> model, .safetensors
+        stem, ext = posixpath.splitext(index_name[: -len(".index.json")])
         if not ext or ext == ".gguf":
             continue
         pattern = re.compile(_SHARD.format(stem=re.escape(stem), ext=re.escape(ext)))
@@ -153,14 +155,15 @@ def _sharded_choices(files: list[RemoteFile]) -> list[Choice]:
                          if not is_weight(f.path) and not f.path.endswith(".index.json"))
         wanted = [index.path, *(f.path for f in shards), *support]
         exact = [literal(p) for p in wanted]
-        compact = [literal(index.path), *_shard_globs(folder, stem, ext, shards), *(literal(p) for p in support)]
+        compact = [literal(index.path), *_shard_globs(folder, stem, ext, shards),
+                   *(literal(p) for p in support)]
         label = posixpath.join(folder, stem + ext)
         description = (f"{len(shards)} {ext.lstrip('.')} shards listed by {index.path}"
                        f"{', plus ' + str(len(support)) + ' config/tokenizer file(s)' if support else ''}")
-        choice = (_choice(files, key=f"index:{index.path}", name=f"{label} (sharded)", description=description,
-                          wanted=wanted, include=compact)
-                  or _choice(files, key=f"index:{index.path}", name=f"{label} (sharded)", description=description,
-                             wanted=wanted, include=exact))
+        choice = (_choice(files, key=f"index:{index.path}", name=f"{label} (sharded)",
+                          description=description, wanted=wanted, include=compact)
+                  or _choice(files, key=f"index:{index.path}", name=f"{label} (sharded)",
+                             description=description, wanted=wanted, include=exact))
         if choice:
             choices.append(choice)
     return choices
@@ -185,11 +188,13 @@ def _format_choices(files: list[RemoteFile]) -> list[Choice | None]:
     if ".safetensors" in exts and len(exts) > 1:
         others = sorted(exts - {".safetensors"})
         out.append(_choice(files, key="safetensors", name="safetensors only",
-                           description=f"everything except {', '.join(others)} weights and their shard indexes",
+                           description=f"everything except {', '.join(others)} weights and their shard "
+                                       "indexes",
                            exclude=_excluding(files, others)))
     if ".gguf" in exts and len(exts) > 1:
         out.append(_choice(files, key="no-gguf", name="without GGUF",
-                           description="everything except the GGUF files", exclude=_excluding(files, [".gguf"])))
+                           description="everything except the GGUF files",
+                           exclude=_excluding(files, [".gguf"])))
     return out
 
 
@@ -207,11 +212,13 @@ def _whole_repo(files: list[RemoteFile]) -> Choice:
                   tuple(sorted(f.path for f in files)), sum(f.size for f in files))
 
 
-def _choice(files: list[RemoteFile], *, key: str, name: str, description: str, wanted: list[str] | None = None,
-            include: list[str] = (), exclude: list[str] = ()) -> Choice | None:
+def _choice(files: list[RemoteFile], *, key: str, name: str, description: str,
+            wanted: list[str] | None = None, include: list[str] = (),
+            exclude: list[str] = ()) -> Choice | None:
     """Build a choice; None when its patterns would not select exactly `wanted`."""
     selected = select_files(files, list(include), list(exclude))
     paths = tuple(sorted(f.path for f in selected))
     if wanted is not None and paths != tuple(sorted(wanted)):
         return None
-    return Choice(key, name[:100], description, tuple(include), tuple(exclude), paths, sum(f.size for f in selected))
+    return Choice(key, name[:100], description, tuple(include), tuple(exclude), paths,
+                  sum(f.size for f in selected))

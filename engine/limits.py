@@ -31,7 +31,8 @@ def job_parallelism(parallel_files: int | None, segments_per_file: int | None) -
 def parallelism_problem(parallel_files: int, segments_per_file: int) -> str:
     """A sentence for the form and `configure` when the pair is over a bound, else ""."""
     if parallel_files > MAX_PARALLEL_FILES:
-        return f"At most {MAX_PARALLEL_FILES} files per job at once (more only compete for the same link and disk)."
+        return (f"At most {MAX_PARALLEL_FILES} files per job at once (more only compete for the same link "
+                "and disk).")
     if segments_per_file > MAX_SEGMENTS_PER_FILE:
         return f"At most {MAX_SEGMENTS_PER_FILE} connections per file."
     if parallel_files * segments_per_file > MAX_CONNECTIONS_PER_JOB:

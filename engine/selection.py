@@ -50,7 +50,8 @@ def clean_repo_id(value: str) -> str:
             value = value[len(prefix):]
     value = value.strip("/")
     if value.count("/") != 1:
-        raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, e.g. 'Qwen/Qwen2.5-0.5B'")
+        raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, "
+                           "e.g. 'Qwen/Qwen2.5-0.5B'")
     from huggingface_hub.errors import HFValidationError  # lazy: see downloads.hub._Lazy
     from huggingface_hub.utils import validate_repo_id
 
@@ -78,7 +79,8 @@ def clean_globs(values, field: str = "include") -> list[str]:
             continue
         require_utf8(pattern, f"{field} pattern", "type it in UTF-8, or match that character with '?'")
         if "\x00" in pattern or pattern.startswith("/") or ".." in pattern.split("/"):
-            raise InvalidInput(f"{field} pattern {pattern!r} must be a relative glob such as '*.gguf' or 'onnx/*'")
+            raise InvalidInput(f"{field} pattern {pattern!r} must be a relative glob such as '*.gguf' "
+                               "or 'onnx/*'")
         if pattern.count("[") != pattern.count("]"):
             raise InvalidInput(f"{field} pattern {pattern!r} has an unbalanced '['")
         cleaned.append(pattern)
@@ -106,7 +108,8 @@ def refuse_unsafe_paths(files: list[RemoteFile], cache: RepoCache, commit: str) 
         except JobError:
             bad.append(f.path)
     if bad:
-        raise JobError(ErrorCode.UNSAFE_PATH, f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
+        raise JobError(ErrorCode.UNSAFE_PATH,
+                       f"The Hub listed unsafe path(s): {', '.join(repr(b) for b in bad[:5])}; "
                        "nothing was written", files=bad)
     _refuse_long_names(files, cache, commit)
     paths = {f.path for f in files}
@@ -122,7 +125,8 @@ def _parents(path: str) -> list[str]:
 
 
 def _refuse_long_names(files: list[RemoteFile], cache: RepoCache, commit: str) -> None:
-    folder = next((p for p in (cache.storage_dir, *cache.storage_dir.parents) if p.exists()), cache.storage_dir)
+    folder = next((p for p in (cache.storage_dir, *cache.storage_dir.parents) if p.exists()),
+                  cache.storage_dir)
     try:
         name_max = os.pathconf(folder, "PC_NAME_MAX")
         path_max = os.pathconf(folder, "PC_PATH_MAX")
@@ -133,6 +137,8 @@ def _refuse_long_names(files: list[RemoteFile], cache: RepoCache, commit: str) -
                 if any(len(part.encode()) > name_max for part in f.path.split("/"))
                 or snapshot + 1 + len(f.path.encode()) >= path_max]
     if too_long:
-        raise JobError(ErrorCode.NAME_TOO_LONG, f"The file system of {cache.storage_dir} cannot hold these name(s) (at most "
-                       f"{name_max} bytes a name, {path_max} a path): {', '.join(repr(p) for p in too_long[:3])}",
+        raise JobError(ErrorCode.NAME_TOO_LONG,
+                       f"The file system of {cache.storage_dir} cannot hold these name(s) (at most "
+                       f"{name_max} bytes a name, {path_max} a path): "
+                       f"{', '.join(repr(p) for p in too_long[:3])}",
                        files=too_long, limit=name_max, storage_dir=str(cache.storage_dir))

@@ -60,7 +60,8 @@ def plain_name(value: str, what: str) -> str:
     its folder. downloads.hub_answers checks the exact shapes first; this is the backstop for every
     path built here, whoever passes the value."""
     if not value or value in (".", "..") or "/" in value or "\\" in value or "\x00" in value:
-        raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing {what} {value!r}: it is not a plain file name", value=repr(value))
+        raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing {what} {value!r}: it is not a plain file name",
+                       value=repr(value))
     return value
 
 
@@ -127,7 +128,8 @@ class RepoCache:
             if not os.path.abspath(target).startswith(base + os.sep):
                 reason = "resolves outside the snapshot folder"
         if reason:
-            raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing unsafe path {repo_path!r}: {reason}", files=[repo_path])
+            raise JobError(ErrorCode.UNSAFE_PATH, f"Refusing unsafe path {repo_path!r}: {reason}",
+                           files=[repo_path])
         return target
 
     def ensure_dirs(self) -> None:

@@ -37,10 +37,11 @@ def _is_text(value: str) -> bool:
 def _reject(what: str, value: object, *, endpoint: str, **ctx) -> HubError:
     text = value if isinstance(value, str) else ""
     if "/" in text or "\\" in text or ".." in text or "\x00" in text:
-        return HubError(ErrorCode.UNSAFE_PATH, f"{endpoint} sent a {what} that is a path: {_show(value)}; nothing was "
+        return HubError(ErrorCode.UNSAFE_PATH,
+                        f"{endpoint} sent a {what} that is a path: {_show(value)}; nothing was "
                         "written", endpoint=endpoint, value=_show(value), **ctx)
-    return HubError(ErrorCode.PROTOCOL_ERROR, f"{endpoint} sent an invalid {what}: {_show(value)}", endpoint=endpoint,
-                    detail=f"invalid {what} {_show(value)}", **ctx)
+    return HubError(ErrorCode.PROTOCOL_ERROR, f"{endpoint} sent an invalid {what}: {_show(value)}",
+                    endpoint=endpoint, detail=f"invalid {what} {_show(value)}", **ctx)
 
 
 def commit(value: object, *, endpoint: str, **ctx) -> str:
@@ -61,7 +62,8 @@ def tree_entry(entry: object, *, endpoint: str, **ctx) -> tuple[str, int, str, s
         raise _reject("file name (not Unicode text)", path, endpoint=endpoint, **ctx)
     if not isinstance(path, str) or check_repo_path(path):
         reason = check_repo_path(path) if isinstance(path, str) else "not a string"
-        raise HubError(ErrorCode.UNSAFE_PATH, f"{endpoint} listed an unsafe file path {_show(path)} ({reason}); nothing "
+        raise HubError(ErrorCode.UNSAFE_PATH,
+                       f"{endpoint} listed an unsafe file path {_show(path)} ({reason}); nothing "
                        "was written", endpoint=endpoint, files=[str(path)], **ctx)
     size = entry.get("size")
     if type(size) is not int or not 0 <= size <= MAX_SIZE:
@@ -87,6 +89,8 @@ def next_page(link: str | None, current: str, *, endpoint: str, **ctx) -> str | 
     if not link:
         return None
     if urlsplit(link).scheme not in ("http", "https") or origins.origin(link) != origins.origin(current):
-        raise HubError(ErrorCode.PROTOCOL_ERROR, f"{endpoint} pointed the next page of a file listing at another "
-                       f"host: {_show(link)}", endpoint=endpoint, detail="pagination to another origin", **ctx)
+        raise HubError(ErrorCode.PROTOCOL_ERROR,
+                       f"{endpoint} pointed the next page of a file listing at another "
+                       f"host: {_show(link)}", endpoint=endpoint, detail="pagination to another origin",
+                       **ctx)
     return link

@@ -24,14 +24,15 @@ T = TypeVar("T")
 
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
-API_TIMEOUT = 60.0  # seconds; huggingface_hub's default is none, and a stalled mirror would hold a worker forever
+# seconds; huggingface_hub's default is none, and a stalled mirror would hold a worker forever
+API_TIMEOUT = 60.0
 MAX_TREE_PAGES = 10_000  # a listing that never ends is a broken or hostile server, not a big repo
 # What a server answer that is not the JSON it should be raises while huggingface_hub or we parse it.
 MALFORMED = (ValueError, TypeError, KeyError, AttributeError)
 
 class HubClient(Refusals):
-    def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none", token_problem: str = "",
-                 backoff: Backoff | None = None):
+    def __init__(self, endpoint: str, token: str | None, *, token_source: str = "none",
+                 token_problem: str = "", backoff: Backoff | None = None):
         self.endpoint = endpoint.rstrip("/")
         self.token = token
         self.token_source = token_source
@@ -48,7 +49,8 @@ class HubClient(Refusals):
     def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
         info, ctx = self._info(repo_id, repo_type, revision)
         files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
-        return RepoSnapshot(repo_id, repo_type, revision, info.sha, getattr(info, "gated", False) or False, files)
+        return RepoSnapshot(repo_id, repo_type, revision, info.sha, getattr(info, "gated", False) or False,
+                            files)
 
     def overview(self, repo_id: str, repo_type: str, revision: str) -> "RepoOverview":
         """Repo facts for a picker: commit, gating, and the files if this token may list them.
@@ -93,14 +95,16 @@ class HubClient(Refusals):
         files, seen = [], set()
         while url:
             if url in seen or len(seen) >= MAX_TREE_PAGES:
-                raise HubError(ErrorCode.PROTOCOL_ERROR, f"{self.endpoint} paginated the file list of {repo_id} without end",
+                raise HubError(ErrorCode.PROTOCOL_ERROR,
+                               f"{self.endpoint} paginated the file list of {repo_id} without end",
                                endpoint=self.endpoint, detail="endless pagination", **ctx)
             seen.add(url)
             response = hf.utils.get_session().get(url, params=params, headers=headers, timeout=API_TIMEOUT)
             hf.utils.hf_raise_for_status(response)
             page = response.json()
             if not isinstance(page, list):
-                raise HubError(ErrorCode.PROTOCOL_ERROR, f"{self.endpoint} sent a file list that is not a list",
+                raise HubError(ErrorCode.PROTOCOL_ERROR,
+                               f"{self.endpoint} sent a file list that is not a list",
                                endpoint=self.endpoint, detail="tree listing is not a JSON list", **ctx)
             for entry in page:
                 parsed = answers.tree_entry(entry, endpoint=self.endpoint, **ctx)
@@ -125,8 +129,8 @@ class HubClient(Refusals):
                                endpoint=self.endpoint, token_source=self.token_source) from None
             raise self._map(exc, {}) from None
         except hf.transport_errors as exc:
-            raise HubError(ErrorCode.NETWORK, f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
-                           detail=str(exc)) from None
+            raise HubError(ErrorCode.NETWORK, f"Could not reach {self.endpoint}: {exc}",
+                           endpoint=self.endpoint, detail=str(exc)) from None
         auth = data.get("auth") or {}
         role = (auth.get("accessToken") or {}).get("role") or auth.get("type") or "unknown"
         return {"name": data.get("name", ""), "role": role, "type": data.get("type", "")}
@@ -159,13 +163,14 @@ class HubClient(Refusals):
         except hf.errors.HfHubHTTPError as exc:
             raise self._map(exc, ctx) from None
         except hf.transport_errors as exc:
-            raise HubError(ErrorCode.NETWORK, f"Could not reach {self.endpoint}: {exc}", endpoint=self.endpoint,
-                           detail=redact(str(exc)), **ctx) from None
+            raise HubError(ErrorCode.NETWORK, f"Could not reach {self.endpoint}: {exc}",
+                           endpoint=self.endpoint, detail=redact(str(exc)), **ctx) from None
         except hf.redirect_errors as exc:
-            raise HubError(ErrorCode.REDIRECT_LOOP, f"{self.endpoint} kept redirecting: {exc}", endpoint=self.endpoint,
-                           detail=redact(str(exc)), **ctx) from None
+            raise HubError(ErrorCode.REDIRECT_LOOP, f"{self.endpoint} kept redirecting: {exc}",
+                           endpoint=self.endpoint, detail=redact(str(exc)), **ctx) from None
         except MALFORMED as exc:
-            raise HubError(ErrorCode.PROTOCOL_ERROR, f"{self.endpoint} sent an answer that could not be read: "
+            raise HubError(ErrorCode.PROTOCOL_ERROR,
+                           f"{self.endpoint} sent an answer that could not be read: "
                            f"{type(exc).__name__}: {str(exc)[:200]}", endpoint=self.endpoint,
                            detail=f"unreadable answer ({type(exc).__name__})", **ctx) from None
 

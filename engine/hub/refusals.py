@@ -24,7 +24,8 @@ class Refusals:
         if code_hdr == "RevisionNotFound":
             return HubError(ErrorCode.REVISION_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
         if code_hdr == "EntryNotFound" or status == 404:
-            return HubError(ErrorCode.FILE_NOT_FOUND, f"{path}: {message}", endpoint=self.endpoint, files=[path], **ctx)
+            return HubError(ErrorCode.FILE_NOT_FOUND, f"{path}: {message}", endpoint=self.endpoint,
+                            files=[path], **ctx)
         if status < 500 and status not in (401, 403, 429):
             message = f"Unexpected HTTP {status} for {path}: {message}"
         return self._by_status(status, message, headers.get("Retry-After"), ctx)
@@ -40,7 +41,8 @@ class Refusals:
         if isinstance(exc, hf.errors.RemoteEntryNotFoundError | hf.errors.EntryNotFoundError):
             return HubError(ErrorCode.FILE_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
         if isinstance(exc, hf.errors.DisabledRepoError):
-            return HubError(ErrorCode.REPO_NOT_FOUND, f"{message} (the repository is disabled)", endpoint=self.endpoint, **ctx)
+            return HubError(ErrorCode.REPO_NOT_FOUND, f"{message} (the repository is disabled)",
+                            endpoint=self.endpoint, **ctx)
         if isinstance(exc, hf.errors.RepositoryNotFoundError):
             return self._not_found_error(message, ctx)
         return self._by_status(status_of(exc), message, header_of(exc, "Retry-After"), ctx)
@@ -57,13 +59,15 @@ class Refusals:
         return HubError(ErrorCode.SERVER_ERROR, message, endpoint=self.endpoint, status=status, **ctx)
 
     def _held_back_error(self, message: str, ctx: dict) -> HubError:
-        return HubError(ErrorCode.TOKEN_UNCONFIRMED, f"{self.token_problem} ({message})", endpoint=self.endpoint, **ctx)
+        return HubError(ErrorCode.TOKEN_UNCONFIRMED, f"{self.token_problem} ({message})",
+                        endpoint=self.endpoint, **ctx)
 
     def _gated_error(self, message: str, ctx: dict) -> HubError:
         if not self.token and self.token_problem:
             return self._held_back_error(message, ctx)
         if not self.token:
-            return HubError(ErrorCode.GATED_NO_TOKEN, f"{ctx.get('repo_id')} is gated and no HF token is configured. "
+            return HubError(ErrorCode.GATED_NO_TOKEN,
+                            f"{ctx.get('repo_id')} is gated and no HF token is configured. "
                             f"({message})", endpoint=self.endpoint, **ctx)
         valid, user = self.token_is_valid()
         if valid is False:
@@ -77,7 +81,8 @@ class Refusals:
         if self.token and self.token_is_valid()[0] is False:
             return HubError(ErrorCode.TOKEN_INVALID, f"The Hub rejected the token ({self.token_source}).",
                             endpoint=self.endpoint, token_source=self.token_source, **ctx)
-        if not self.token and self.token_problem:  # "not found" or private: either way, say a token is held back
+        # "not found" or private: either way, say a token is held back
+        if not self.token and self.token_problem:
             message = f"{message}. If the repository is private: {self.token_problem}"
         return HubError(ErrorCode.REPO_NOT_FOUND, message, endpoint=self.endpoint, **ctx)
 

@@ -37,5 +37,5 @@ def storage_error(exc: OSError, path, cache: RepoCache) -> JobError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return JobError(ErrorCode.DISK_FULL, f"No space left on the device while writing {path}",
                         storage_dir=str(cache.storage_dir), file=os.path.basename(str(path)))
-    return JobError(ErrorCode.STORAGE_ERROR, f"{exc.strerror or exc} ({path})", storage_dir=str(cache.storage_dir),
-                    detail=exc.strerror or str(exc))
+    return JobError(ErrorCode.STORAGE_ERROR, f"{exc.strerror or exc} ({path})",
+                    storage_dir=str(cache.storage_dir), detail=exc.strerror or str(exc))

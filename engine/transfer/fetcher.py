@@ -82,7 +82,8 @@ class Fetcher:
     on_event: Callable[[str, str], None] = lambda kind, message: None
     _dirs_ready: bool = field(default=False, init=False, repr=False)
 
-    def fetch(self, remote: RemoteFile, *, force: bool = False, trusted_fingerprint: dict | None = None) -> FileOutcome:
+    def fetch(self, remote: RemoteFile, *, force: bool = False,
+              trusted_fingerprint: dict | None = None) -> FileOutcome:
         lock_path = self.cache.lock_path(remote.etag)
         with ExitStack() as held:
             try:
@@ -108,16 +109,18 @@ class Fetcher:
             return None
         expected = remote.etag
         if st.st_size == remote.size:
-            if fingerprint and fingerprint.get("size") == st.st_size and fingerprint.get("mtime_ns") == st.st_mtime_ns:
+            if (fingerprint and fingerprint.get("size") == st.st_size
+                    and fingerprint.get("mtime_ns") == st.st_mtime_ns):
                 self.progress.add(remote.size, network=False)
-                return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, expected, expected,
-                                   how="trusted")
+                return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, expected,
+                                   expected, how="trusted")
             actual = hash_file(blob, remote.hash_algo, remote.size, cancel=self.cancel)
             if actual == expected:
                 self.progress.add(remote.size, network=False)
                 return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, expected, actual,
                                    how="present")
-        self.on_event(EventKind.REPAIR, f"{remote.path}: the blob on disk does not match the Hub; downloading it again")
+        self.on_event(EventKind.REPAIR,
+                      f"{remote.path}: the blob on disk does not match the Hub; downloading it again")
         blob.unlink(missing_ok=True)
         return None
 
@@ -134,7 +137,8 @@ class Fetcher:
         try:
             digest = transfer.run(url)
         except NoRangeSupport:
-            self.on_event(EventKind.RESTART, f"{remote.path}: the server ignores Range requests; one stream instead")
+            self.on_event(EventKind.RESTART,
+                          f"{remote.path}: the server ignores Range requests; one stream instead")
             self.progress.add(-sum(s.done for s in transfer.segments), network=False)
             sidecar_path(partial).unlink(missing_ok=True)
             partial.unlink(missing_ok=True)
@@ -172,8 +176,9 @@ class Fetcher:
                 if failures > self.backoff.retries:
                     raise self._give_up(exc, remote) from None
                 delay = self.backoff.delay(max(failures, 1), exc.retry_after)
-                self.on_event(EventKind.RETRY, f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
-                                       f"{self.backoff.retries} in {delay:.1f}s from byte {position():,}")
+                self.on_event(EventKind.RETRY,
+                              f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
+                              f"{self.backoff.retries} in {delay:.1f}s from byte {position():,}")
                 if sleep_unless(self.cancel, delay):
                     raise JobCancelled() from None
 
@@ -196,7 +201,8 @@ class Fetcher:
     def _give_up(self, exc: Retryable, remote: RemoteFile) -> JobError:
         if exc.error is not None:
             return exc.error
-        return HubError(ErrorCode.NETWORK, f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
+        return HubError(ErrorCode.NETWORK,
+                        f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
                         endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
                         revision=self.revision, detail=exc.reason)
 
@@ -207,7 +213,8 @@ class Fetcher:
             if offset or end is not None:
                 headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
             try:
-                resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=TIMEOUT)
+                resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False,
+                                        timeout=TIMEOUT)
             except requests.RequestException as exc:
                 raise Retryable(short(exc)) from None
             if resp.is_redirect:
@@ -222,28 +229,32 @@ class Fetcher:
         """Where a redirect leads, if it is somewhere a download may go: an http(s) URL."""
         target = urljoin(url, location)
         if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).hostname:
-            raise self._hub_error(ErrorCode.PROTOCOL_ERROR, f"{urlsplit(url).netloc} redirected a download to "
+            raise self._hub_error(ErrorCode.PROTOCOL_ERROR,
+                                  f"{urlsplit(url).netloc} redirected a download to "
                                   f"{location[:200]!r}, which is not an http(s) URL",
                                   detail="redirect to a non-http(s) location")
         return target
 
     def _hub_error(self, code: str, message: str, **ctx) -> HubError:
-        return HubError(code, message, endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
-                        revision=self.revision, **ctx)
+        return HubError(code, message, endpoint=self.hub.endpoint, repo_id=self.repo_id,
+                        repo_type=self.repo_type, revision=self.revision, **ctx)
 
     def raise_for_status(self, resp: requests.Response, remote: RemoteFile) -> None:
         """Transient statuses become retries; other failures become the Hub's error code."""
         status = resp.status_code
         if status in TRANSIENT_STATUS:
-            err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
-                                              revision=self.revision, path=remote.path)
+            err = self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id,
+                                              repo_type=self.repo_type, revision=self.revision,
+                                              path=remote.path)
             raise Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                              error=err)
         if status >= 400:
-            raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id, repo_type=self.repo_type,
-                                              revision=self.revision, path=remote.path)
+            raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id,
+                                              repo_type=self.repo_type, revision=self.revision,
+                                              path=remote.path)
 
-    def check_length(self, resp: requests.Response, remote: RemoteFile, offset: int, end: int | None = None) -> None:
+    def check_length(self, resp: requests.Response, remote: RemoteFile, offset: int,
+                     end: int | None = None) -> None:
         """A Content-Length that disagrees with the bytes asked for is refused at once: trusting it would
         mean waiting a whole read timeout for bytes that never come, on every attempt."""
         declared = resp.headers.get("Content-Length")
@@ -253,10 +264,12 @@ class Fetcher:
         if resp.status_code == 206 and end is not None:
             expected = end - offset
         if not declared.isdigit() or int(declared) != expected:
-            raise Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes asked for",
-                             error=JobError(ErrorCode.PROTOCOL_ERROR, f"{remote.path}: the server declared Content-Length "
-                                            f"{declared[:40]!r} for {expected:,} bytes", files=[remote.path],
-                                            detail="Content-Length does not match the file's size"))
+            raise Retryable(f"Content-Length {declared[:40]!r} does not match the {expected:,} bytes "
+                            "asked for",
+                            error=JobError(ErrorCode.PROTOCOL_ERROR,
+                                           f"{remote.path}: the server declared Content-Length "
+                                           f"{declared[:40]!r} for {expected:,} bytes", files=[remote.path],
+                                           detail="Content-Length does not match the file's size"))
 
     def chunks(self, resp: requests.Response):
         """The body as it arrives; network failures become retries, a cancel stops at once, and a
@@ -272,7 +285,8 @@ class Fetcher:
                 # read1: return what arrived instead of waiting for a full chunk, so cancel and
                 # progress stay responsive on slow links.
                 chunk = raw.read1(CHUNK)
-            except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError, TimeoutError) as exc:
+            except (urllib3.exceptions.HTTPError, requests.RequestException, ConnectionError,
+                    TimeoutError) as exc:
                 raise Retryable(short(exc)) from None
             if not chunk:
                 return
@@ -280,8 +294,8 @@ class Fetcher:
             received += len(chunk)
             if waited >= self.low_speed.seconds:
                 if received < self.low_speed.limit * waited:
-                    raise Retryable(f"the server sent {received:,} bytes in {waited:.0f} s, below the low-speed "
-                                     f"limit of {self.low_speed.limit:,} bytes/s", stalled=True)
+                    raise Retryable(f"the server sent {received:,} bytes in {waited:.0f} s, below the "
+                                    f"low-speed limit of {self.low_speed.limit:,} bytes/s", stalled=True)
                 waited, received = 0.0, 0
             yield chunk
 

@@ -125,8 +125,9 @@ class SegmentedDownload:
             self.f.progress.add(already, network=False)
             with self.f.progress.lock:
                 self.f.progress.resumed += already
-            self.f.on_event(EventKind.RESUMED, f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
-                                       f"{already:,} of {self.remote.size:,} bytes already here")
+            self.f.on_event(EventKind.RESUMED,
+                            f"{self.remote.path}: resuming {len(self.segments)} segment(s), "
+                            f"{already:,} of {self.remote.size:,} bytes already here")
         fd = os.open(self.partial, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
         self.writeback = WriteBehind(fd)
         hasher_thread = threading.Thread(target=self._hash, args=(fd,), name="seg-hash", daemon=True)
@@ -191,7 +192,8 @@ class SegmentedDownload:
             finally:
                 resp.close()
 
-        self.f.retrying(self.remote, position=lambda: seg.pos, attempt=attempt, label=f" (segment {index + 1})")
+        self.f.retrying(self.remote, position=lambda: seg.pos, attempt=attempt,
+                        label=f" (segment {index + 1})")
 
     def _contiguous(self) -> int:
         """End of the written prefix of the file (segments are sorted by start)."""

@@ -39,5 +39,6 @@ class TransferSession(requests.Session):
         key = (scheme, netloc, stream, verify, cert)
         merged = self._environment.get(key)
         if merged is None:  # the environment does not change while a job runs
-            merged = self._environment[key] = super().merge_environment_settings(url, {}, stream, verify, cert)
+            merged = self._environment[key] = super().merge_environment_settings(url, {}, stream, verify,
+                                                                                  cert)
         return {**merged, "proxies": dict(merged["proxies"])}

@@ -44,7 +44,8 @@ class StreamDownload:
                 f.progress.add(offset, network=False)
                 with f.progress.lock:
                     f.progress.resumed += offset
-                f.on_event(EventKind.RESUMED, f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
+                f.on_event(EventKind.RESUMED,
+                           f"{remote.path}: resuming at byte {offset:,} of {remote.size:,}")
             fh = open_partial(partial)
         except OSError as exc:
             hasher.close()
@@ -84,7 +85,8 @@ class StreamDownload:
             f.check_length(resp, remote, offset)
             if offset and status == 200:
                 # The server ignored Range: start over rather than append a second copy.
-                f.on_event(EventKind.RESTART, f"{remote.path}: server ignored the Range request; restarting the file")
+                f.on_event(EventKind.RESTART,
+                           f"{remote.path}: server ignored the Range request; restarting the file")
                 sink.fh.truncate(0)
                 sink.fh.seek(0)
                 f.progress.add(-offset, network=False)

@@ -36,7 +36,8 @@ def _matches(group: str, path: str) -> bool:
     return any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(path, g) for g in group.split("|"))
 
 
-def check_completeness(paths: Iterable[str], kind: str, repo_type: str, overrides: dict | None = None) -> dict:
+def check_completeness(paths: Iterable[str], kind: str, repo_type: str,
+                       overrides: dict | None = None) -> dict:
     paths = list(paths)
     rule_name, alternatives = rules_for(kind, repo_type, overrides)
     if not paths:
@@ -46,9 +47,11 @@ def check_completeness(paths: Iterable[str], kind: str, repo_type: str, override
     for alternative in alternatives:
         missing = [g for g in alternative if not any(_matches(g, p) for p in paths)]
         if not missing:
-            return {"ok": True, "rule": rule_name, "detail": f"matches {' + '.join(alternative)}", "missing": []}
+            return {"ok": True, "rule": rule_name, "detail": f"matches {' + '.join(alternative)}",
+                    "missing": []}
         unmet.append(missing)
     # Name every way the rule could have been met, so the user can see what to add to the selection.
-    options = " — or — ".join(" and ".join(f"a file matching {g.replace('|', ', ')}" for g in m) for m in unmet)
+    options = " — or — ".join(" and ".join(f"a file matching {g.replace('|', ', ')}" for g in m)
+                              for m in unmet)
     return {"ok": False, "rule": rule_name, "detail": f"incomplete for kind {rule_name!r}: needs {options}",
             "missing": min(unmet, key=len)}

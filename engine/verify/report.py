@@ -90,8 +90,8 @@ def verify_streamed(cache: RepoCache, commit: str, outcomes: list, *, kind: str,
         if fmt[o.path] and not fmt[o.path]["ok"]:
             reasons.append(f"{fmt[o.path]['check']}: {fmt[o.path]['detail']}")
         source = {"downloaded": "stream", "present": "rehash", "trusted": "fingerprint"}[o.how]
-        checks.append(FileCheck(o.path, o.size, size_actual, o.algo, o.expected, o.actual, source, fmt[o.path],
-                                not reasons, "; ".join(reasons)))
+        checks.append(FileCheck(o.path, o.size, size_actual, o.algo, o.expected, o.actual, source,
+                                fmt[o.path], not reasons, "; ".join(reasons)))
     for c in extra or []:
         if fmt.get(c.path) and not fmt[c.path]["ok"]:
             c.ok = False
