@@ -87,7 +87,9 @@ class ModelVariant(models.Model):
     )
     commit = models.CharField(max_length=40, blank=True, help_text="commit the revision resolved to")
     size_bytes = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=20, choices=VariantStatus.choices, default=VariantStatus.NOT_DOWNLOADED)
+    status = models.CharField(
+        max_length=20, choices=VariantStatus.choices, default=VariantStatus.NOT_DOWNLOADED,
+    )
     local_path = models.CharField(max_length=2048, blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     # Per installed file: size, hashes, blob name and the (size, mtime) fingerprint taken when it was
@@ -97,7 +99,9 @@ class ModelVariant(models.Model):
     problem = models.TextField(blank=True)
     upstream_commit = models.CharField(max_length=40, blank=True, help_text="latest commit seen upstream")
     upstream_checked_at = models.DateTimeField(null=True, blank=True)
-    upstream_error = models.CharField(max_length=500, blank=True, help_text="why the last update check failed")
+    upstream_error = models.CharField(
+        max_length=500, blank=True, help_text="why the last update check failed",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,7 +109,8 @@ class ModelVariant(models.Model):
         ordering = ["repo_id", "revision", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["repo_id", "repo_type", "revision", "include", "exclude"], name="unique_variant_selection"
+                fields=["repo_id", "repo_type", "revision", "include", "exclude"],
+                name="unique_variant_selection",
             ),
         ]
         permissions = [

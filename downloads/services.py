@@ -44,8 +44,8 @@ AUTO_RETRY_CODES = {
 
 # --- variants -------------------------------------------------------------------------------------
 def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: str | None = "main",
-                          include: Iterable[str] | str = (), exclude: Iterable[str] | str = (), name: str = "",
-                          kind: str = "text") -> tuple[ModelVariant, bool]:
+                          include: Iterable[str] | str = (), exclude: Iterable[str] | str = (),
+                          name: str = "", kind: str = "text") -> tuple[ModelVariant, bool]:
     """Validate the selection and return its variant (unique on repo, type, revision, globs)."""
     if repo_type not in ("model", "dataset"):
         raise InvalidInput(f"repo type must be 'model' or 'dataset', not {repo_type!r}")
@@ -82,9 +82,10 @@ def is_stale(job: DownloadJob, now=None) -> bool:
     return liveness.owner_gone(job.worker, job.started_at, now)
 
 
-def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None, origin: str = JobOrigin.ADMIN,
-            force: bool = False, only_paths: list[str] | None = None, rate_limit: int | None = None,
-            attempt: int = 1, run_here: bool = False) -> tuple[DownloadJob, bool]:
+def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by=None,
+            origin: str = JobOrigin.ADMIN, force: bool = False, only_paths: list[str] | None = None,
+            rate_limit: int | None = None, attempt: int = 1,
+            run_here: bool = False) -> tuple[DownloadJob, bool]:
     """Create a queued job for the variant, or join the one already active. Returns (job, joined).
 
     `run_here`: the caller runs the job in its own process (download --wait), so it is not handed
@@ -108,7 +109,8 @@ def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by
         except IntegrityError:  # another request created the active job a moment ago: join it
             return DownloadJob.objects.active().get(variant=variant), True
         who = f" by {user.get_username()}" if user else ""
-        JobEvent.objects.create(job=job, kind=EventKind.QUEUED, message=f"{kind} queued{who} ({origin}), attempt {attempt}")
+        JobEvent.objects.create(job=job, kind=EventKind.QUEUED,
+                                message=f"{kind} queued{who} ({origin}), attempt {attempt}")
         lifecycle.variant_queued(variant, job)
         if not run_here:
             transaction.on_commit(dispatch)
@@ -146,7 +148,8 @@ def verify(variant: ModelVariant, *, full: bool = False, by=None, origin: str = 
            run_here: bool = False) -> tuple[DownloadJob, bool]:
     if not variant.installed_files or not variant.commit:
         raise InvalidInput(f"{variant} has never been installed: download it before verifying")
-    return enqueue(variant, kind=JobKind.VERIFY, force=full, requested_by=by, origin=origin, run_here=run_here)
+    return enqueue(variant, kind=JobKind.VERIFY, force=full, requested_by=by, origin=origin,
+                   run_here=run_here)
 
 
 def failed_files(variant: ModelVariant) -> list[str]:
@@ -168,9 +171,10 @@ def repair(variant: ModelVariant, *, by=None, origin: str = JobOrigin.ADMIN, run
         raise InvalidInput(f"{variant} has no resolved commit to repair against; download it instead")
     storage = Setting.load().effective_storage_dir
     if variant_home(variant, storage) != storage:
-        raise InvalidInput(f"{variant} lives in another cache ({variant.local_path}); copy it into the storage "
-                           "folder first (Storage → Import → copy), then repair")
-    return enqueue(variant, kind=JobKind.REPAIR, only_paths=bad, requested_by=by, origin=origin, run_here=run_here)
+        raise InvalidInput(f"{variant} lives in another cache ({variant.local_path}); copy it into the "
+                           "storage folder first (Storage → Import → copy), then repair")
+    return enqueue(variant, kind=JobKind.REPAIR, only_paths=bad, requested_by=by, origin=origin,
+                   run_here=run_here)
 
 
 def requeue_if_transient(job: DownloadJob, *, run_here: bool = False) -> DownloadJob | None:
@@ -183,8 +187,9 @@ def requeue_if_transient(job: DownloadJob, *, run_here: bool = False) -> Downloa
                           only_paths=job.only_paths, rate_limit=job.rate_limit, attempt=job.attempt + 1,
                           run_here=run_here)
     if not joined:
-        JobEvent.objects.create(job=job, kind=EventKind.RETRY, message=f"{job.error_code}: retrying as job {new.pk} "
-                                f"(attempt {new.attempt}/{settings.MODELHUB_MAX_ATTEMPTS})")
+        JobEvent.objects.create(job=job, kind=EventKind.RETRY,
+                                message=f"{job.error_code}: retrying as job {new.pk} "
+                                        f"(attempt {new.attempt}/{settings.MODELHUB_MAX_ATTEMPTS})")
     return new
 
 
@@ -226,7 +231,8 @@ def _send(async_task, pk: int) -> bool:
     lost jobs. The job keeps its dispatched_at, so redispatch_stale sends it again later."""
     try:
         task_id = async_task("downloads.tasks.run_job", pk,
-                             task_name=f"modelhub-job-{pk}-{timezone.now():%H%M%S%f}", group="modelhub-downloads")
+                             task_name=f"modelhub-job-{pk}-{timezone.now():%H%M%S%f}",
+                             group="modelhub-downloads")
     except Exception as exc:  # whatever the broker raises: redis.ConnectionError, a database error (ORM)...
         log.warning("job %s: the task broker is unavailable (%s); housekeeping will send it again", pk, exc)
         JobEvent.objects.create(job_id=pk, kind=EventKind.BROKER, message=f"the task broker is unavailable "
@@ -246,7 +252,8 @@ def redispatch_stale() -> list[int]:
     for pk in ids:
         if DownloadJob.objects.filter(pk=pk, state=JobState.QUEUED, dispatched_at__lt=cutoff) \
                 .update(dispatched_at=timezone.now()):
-            JobEvent.objects.create(job_id=pk, kind=EventKind.REDISPATCH, message="not picked up by a worker; sent again")
+            JobEvent.objects.create(job_id=pk, kind=EventKind.REDISPATCH,
+                                    message="not picked up by a worker; sent again")
             _send(async_task, pk)
     return ids
 
@@ -276,7 +283,8 @@ def after_job(job: DownloadJob | None, *, run_here: bool = False) -> DownloadJob
 
 
 def worker_seen(task: str) -> None:
-    WorkerBeat.objects.update_or_create(worker=liveness.worker_name(), defaults={"last_seen": timezone.now(), "last_task": task})
+    WorkerBeat.objects.update_or_create(worker=liveness.worker_name(),
+                                        defaults={"last_seen": timezone.now(), "last_task": task})
     WorkerBeat.objects.filter(last_seen__lt=timezone.now() - timedelta(days=1)).delete()
 
 

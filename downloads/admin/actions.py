@@ -40,7 +40,8 @@ class Report:
         """The same report as plain text, for the JSON answers of the job page buttons."""
         parts = []
         if self.new:
-            parts.append(f"{self.verb}: queued {len(self.new)} new job(s): {', '.join(str(j.pk) for j in self.new)}.")
+            parts.append(f"{self.verb}: queued {len(self.new)} new job(s): "
+                         f"{', '.join(str(j.pk) for j in self.new)}.")
         if self.joined:
             parts.append(f"{len(self.joined)} job(s) were already queued or running and were joined: "
                          f"{', '.join(str(j.pk) for j in self.joined)}.")
@@ -49,7 +50,8 @@ class Report:
     def send(self, model_admin, request) -> None:
         parts = []
         if self.new:
-            parts.append(format_html("{}: queued {} new job(s): {}.", self.verb, len(self.new), job_links(self.new)))
+            parts.append(format_html("{}: queued {} new job(s): {}.", self.verb, len(self.new),
+                                     job_links(self.new)))
         if self.joined:
             parts.append(format_html("{} job(s) were already queued or running and were joined: {}.",
                                      len(self.joined), job_links(self.joined)))
@@ -70,7 +72,8 @@ def _log(model_admin, request, obj, message: str) -> None:
 
 def _queued(report: Report, model_admin, request, obj, job: DownloadJob, joined: bool, what: str) -> None:
     report.add(job, joined)
-    _log(model_admin, request, obj, f"{what}: joined active job {job.pk}" if joined else f"{what}: queued job {job.pk}")
+    _log(model_admin, request, obj,
+         f"{what}: joined active job {job.pk}" if joined else f"{what}: queued job {job.pk}")
 
 
 # --- on variants ----------------------------------------------------------------------------------

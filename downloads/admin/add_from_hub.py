@@ -74,8 +74,8 @@ def add_from_hub(model_admin, request):
         "repo_page": repo_url(setting.effective_hub_endpoint, overview.repo_id, overview.repo_type),
         "token": resolve_token(setting).describe(),
         "access_guidance": _guidance(request, overview.access_error) if overview.access_error else "",
-        "choices": [{"choice": c, "size": human_size(c.size), "checked": c.key in (create.data.getlist("choices")
-                                                                                    if create.is_bound else [])}
+        "choices": [{"choice": c, "size": human_size(c.size),
+                     "checked": c.key in (create.data.getlist("choices") if create.is_bound else [])}
                     for c in choices],
         "create": create,
         "total_size": human_size(sum(f.size for f in files)),
@@ -103,10 +103,12 @@ def _create(model_admin, request, overview, picked: list[catalog.Choice], data: 
         else:
             existing.append(variant)
     if created:
-        model_admin.message_user(request, format_html("Created {} variant(s): {}.", len(created), _links(created)),
+        model_admin.message_user(request,
+                                 format_html("Created {} variant(s): {}.", len(created), _links(created)),
                                  messages.SUCCESS)
     if existing:
-        model_admin.message_user(request, format_html("{} already existed: {}.", len(existing), _links(existing)),
+        model_admin.message_user(request,
+                                 format_html("{} already existed: {}.", len(existing), _links(existing)),
                                  messages.INFO)
     if data.get("download_now"):
         actions.download(model_admin, request, created + existing).send(model_admin, request)

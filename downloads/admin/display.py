@@ -42,7 +42,8 @@ def human_eta(seconds: float | None) -> str:
 
 
 def state_badge(job: DownloadJob) -> SafeString:
-    return format_html('<span class="mh-badge mh-state-{}" data-mh-job="{}" data-mh-field="state" data-mh-state="{}">'
+    return format_html('<span class="mh-badge mh-state-{}" data-mh-job="{}" data-mh-field="state" '
+                       'data-mh-state="{}">'
                        "{}</span>", job.state, job.pk, job.state, job.get_state_display())
 
 
@@ -54,20 +55,23 @@ def status_badge(variant: ModelVariant) -> SafeString:
 
 def progress_bar(job: DownloadJob | None, *, variant_id: int | None = None, sizes: bool = True,
                  rate: bool = True) -> SafeString:
-    """Bar + percent (+ bytes done/total, speed and ETA). In a variant row it follows that variant's latest job."""
+    """Bar + percent (+ bytes done/total, speed and ETA). In a variant row it follows that variant's
+    latest job."""
     follow = format_html(' data-mh-variant-progress="{}"', variant_id) if variant_id else ""
     if job is None:  # a hidden bar the live update can fill once a job appears
         return format_html('<div class="mh-progress" hidden{}></div>', follow)
     pct = f"{job.percent:.1f}"
-    extra = format_html(' <span class="mh-bytes" data-mh-job="{}" data-mh-field="bytes">{} / {}</span>', job.pk,
-                        human_size(job.bytes_done), human_size(job.bytes_total)) if sizes else ""
+    extra = format_html(' <span class="mh-bytes" data-mh-job="{}" data-mh-field="bytes">{} / {}</span>',
+                        job.pk, human_size(job.bytes_done), human_size(job.bytes_total)) if sizes else ""
     if rate:
         extra = format_html("{} {} {}", extra, live_speed(job), live_eta(job))
     return format_html(
-        '<div class="mh-progress"{follow} data-mh-job="{id}" data-mh-field="progress" data-mh-state="{state}">'
+        '<div class="mh-progress"{follow} data-mh-job="{id}" data-mh-field="progress" '
+        'data-mh-state="{state}">'
         '<a class="mh-bar" href="{url}" role="progressbar" aria-label="Job {id} progress" aria-valuemin="0" '
         'aria-valuemax="100" aria-valuenow="{pct}" data-mh-job="{id}" data-mh-field="bar">'
-        '<span class="mh-bar-fill mh-fill-{state}" style="width: {pct}%" data-mh-job="{id}" data-mh-field="fill">'
+        '<span class="mh-bar-fill mh-fill-{state}" style="width: {pct}%" data-mh-job="{id}" '
+        'data-mh-field="fill">'
         '</span></a> <span class="mh-pct" data-mh-job="{id}" data-mh-field="pct">{pct}%</span>{extra}</div>',
         follow=follow, id=job.pk, state=job.state, pct=pct, extra=extra,
         url=reverse("admin:downloads_downloadjob_change", args=[job.pk]),
@@ -97,7 +101,8 @@ def linkify(text: str | None) -> SafeString:
         if url.startswith("/"):
             pieces.append(format_html('<a href="{}">{}</a>', url, url))
         else:
-            pieces.append(format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url))
+            pieces.append(format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>',
+                                      url, url))
         at = end
     pieces.append(format_html("{}", text[at:]))
     return mark_safe("".join(pieces))
@@ -105,4 +110,5 @@ def linkify(text: str | None) -> SafeString:
 
 def job_links(jobs) -> SafeString:
     return format_html_join(", ", '<a href="{}">{}</a>',
-                            ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk) for j in jobs))
+                            ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk)
+                             for j in jobs))

@@ -73,8 +73,10 @@ class RepoLookupForm(forms.Form):
     """Step 1 of Add from Hub: which repo to look at."""
 
     repo_id = forms.CharField(label="Repo id", max_length=200, help_text="org/name, or a huggingface.co URL",
-                              widget=forms.TextInput(attrs={"size": 50, "autofocus": True,
-                                                            "placeholder": "Qwen/Qwen2.5-0.5B-Instruct-GGUF"}))
+                              widget=forms.TextInput(attrs={
+                                  "size": 50, "autofocus": True,
+                                  "placeholder": "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+                              }))
     repo_type = forms.ChoiceField(label="Repo type", choices=RepoType.choices, initial=RepoType.MODEL)
     revision = forms.CharField(label="Revision", max_length=255, required=False,
                                help_text="branch, tag or commit; empty: main")

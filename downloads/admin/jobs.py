@@ -16,8 +16,9 @@ ACTIVE = [s.value for s in ACTIVE_STATES]
 
 @admin.register(DownloadJob)
 class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
-    list_display = ("job_display", "variant_display", "kind", "state_display", "progress_display", "speed_display",
-                    "eta_display", "error_code_display", "attempt", "requested_by", "created_at")
+    list_display = ("job_display", "variant_display", "kind", "state_display", "progress_display",
+                    "speed_display", "eta_display", "error_code_display", "attempt", "requested_by",
+                    "created_at")
     list_filter = ("state", "kind", "error_code")
     list_select_related = ("variant", "requested_by")
     search_fields = ("variant__repo_id", "variant__name")
@@ -32,10 +33,10 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
     fieldsets = [
         ("Job", {"fields": ["variant_display", "kind", "origin", "requested_by", "attempt", "commit", "force",
                             "rate_limit", "only_paths"]}),
-        ("Timing", {"fields": ["created_at", "dispatched_at", "started_at", "finished_at", "heartbeat_at", "worker",
-                               "task_id"]}),
-        ("Transfer", {"fields": ["files_done", "files_total", "bytes_done", "bytes_total", "bytes_transferred",
-                                 "bytes_resumed"]}),
+        ("Timing", {"fields": ["created_at", "dispatched_at", "started_at", "finished_at", "heartbeat_at",
+                               "worker", "task_id"]}),
+        ("Transfer", {"fields": ["files_done", "files_total", "bytes_done", "bytes_total",
+                                 "bytes_transferred", "bytes_resumed"]}),
     ]
 
     def has_add_permission(self, request):
@@ -51,8 +52,10 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("progress/", view(self.progress_view), name="downloads_downloadjob_progress"),
-            path("<int:pk>/cancel/", view(self.button_view), {"action": "cancel"}, name="downloads_downloadjob_cancel"),
-            path("<int:pk>/retry/", view(self.button_view), {"action": "retry"}, name="downloads_downloadjob_retry"),
+            path("<int:pk>/cancel/", view(self.button_view), {"action": "cancel"},
+                 name="downloads_downloadjob_cancel"),
+            path("<int:pk>/retry/", view(self.button_view), {"action": "retry"},
+                 name="downloads_downloadjob_retry"),
         ] + super().get_urls()
 
     def progress_view(self, request):
@@ -73,8 +76,8 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
 
     @admin.display(description="Variant", ordering="variant__repo_id")
     def variant_display(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:downloads_modelvariant_change", args=[obj.variant_id]),
-                           obj.variant)
+        return format_html('<a href="{}">{}</a>',
+                           reverse("admin:downloads_modelvariant_change", args=[obj.variant_id]), obj.variant)
 
     @admin.display(description="State", ordering="state")
     def state_display(self, obj):

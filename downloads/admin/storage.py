@@ -52,9 +52,11 @@ def storage_index(request):
     overview = storage_overview(discovery.default_cache_dirs() + paths)
     found = discovery.snapshots_in(overview.scans)
     # Elsewhere, a blob a snapshot links to is already counted in that snapshot's row: list only orphans.
-    unclaimed_blobs = [b for b in overview.unclaimed_blobs if b.location == overview.storage_dir or not b.linked]
+    unclaimed_blobs = [b for b in overview.unclaimed_blobs
+                       if b.location == overview.storage_dir or not b.linked]
     return render(request, "admin/storage/index.html", _context(
-        request, "Storage", overview=overview, found=found, extra_paths=paths, unclaimed_blobs=unclaimed_blobs,
+        request, "Storage", overview=overview, found=found, extra_paths=paths,
+        unclaimed_blobs=unclaimed_blobs,
         importable=[f for f in found if f.registered is None and not f.problems],
         health=health.rows(health.check(storage=overview.storage_dir)),
         older_than=DEFAULT_OLDER_THAN_HOURS, modes=MODES,
@@ -71,12 +73,14 @@ def storage_import(request):
         return HttpResponseRedirect(reverse("modelhub-storage"))
     try:
         services.enqueue_import(keys, mode, by=request.user, locations=_extra_paths(request.POST))
-    except Exception as exc:  # whatever the broker raises (Redis down, database error): say so, import nothing
-        messages.error(request, f"The task queue is unavailable ({type(exc).__name__}), so nothing was imported; "
-                                "try again, or run: python manage.py scan_cache --import")
+    except Exception as exc:
+        # whatever the broker raises (Redis down, database error): say so, import nothing
+        messages.error(request, f"The task queue is unavailable ({type(exc).__name__}), so nothing was "
+                                "imported; try again, or run: python manage.py scan_cache --import")
         return HttpResponseRedirect(reverse("modelhub-storage"))
-    messages.success(request, f"Importing {len(keys)} snapshot(s) ({mode}) in the background: each gets a verify "
-                              "job, listed with the other jobs, and its variant is marked installed or corrupt.")
+    messages.success(request, f"Importing {len(keys)} snapshot(s) ({mode}) in the background: each gets a "
+                              "verify job, listed with the other jobs, and its variant is marked installed "
+                              "or corrupt.")
     return HttpResponseRedirect(reverse("modelhub-storage"))
 
 
@@ -92,7 +96,8 @@ def delete_files(request):
         return HttpResponseBadRequest("ids must be comma-separated variant ids")
     variants = list(ModelVariant.objects.filter(pk__in=[int(i) for i in ids]))
     if not variants:
-        messages.error(request, "No variant selected: choose variants in the list, then 'Delete files from disk'.")
+        messages.error(request, "No variant selected: choose variants in the list, then "
+                                "'Delete files from disk'.")
         return HttpResponseRedirect(_variant_list_url())
     if request.method == "POST":
         done = [delete.delete_variant_files(v, by=request.user) for v in variants]
@@ -100,10 +105,11 @@ def delete_files(request):
         deleted = [p for p in done if not p.refused]
         for plan in deleted:  # shows in the variant's admin History
             LogEntry.objects.log_actions(request.user.pk, [plan.variant], CHANGE, single_object=True,
-                                         change_message=f"Deleted files from disk ({format_size(plan.bytes_freed)} "
-                                                        "freed)")
+                                         change_message="Deleted files from disk "
+                                                        f"({format_size(plan.bytes_freed)} freed)")
         if deleted:
-            messages.success(request, f"Deleted the files of {len(deleted)} variant(s); {format_size(freed)} freed.")
+            messages.success(request, f"Deleted the files of {len(deleted)} variant(s); "
+                                      f"{format_size(freed)} freed.")
         for plan in done:
             if plan.refused:
                 messages.error(request, f"{plan.variant}: not deleted, {plan.refused}")
@@ -117,7 +123,8 @@ def delete_files(request):
 
 @require_POST
 def cleanup(request):
-    """First POST: a dry run to confirm. Second POST (`confirm`): remove exactly what was shown, if still stale."""
+    """First POST: a dry run to confirm. Second POST (`confirm`): remove exactly what was shown, if still
+    stale."""
     _require(request, DELETE_FILES_PERM)
     try:
         hours = clean_older_than(request.POST.get("older_than") or DEFAULT_OLDER_THAN_HOURS)

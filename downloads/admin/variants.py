@@ -21,13 +21,13 @@ RECENT_JOBS = 20
 @admin.register(ModelVariant)
 class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
     form = ModelVariantForm
-    list_display = ("repo_id", "name", "revision", "kind", "status_display", "size_display", "progress_display",
-                    "last_verified_at", "update_available_display")
+    list_display = ("repo_id", "name", "revision", "kind", "status_display", "size_display",
+                    "progress_display", "last_verified_at", "update_available_display")
     list_display_links = ("repo_id", "name")
     list_filter = ("status", "repo_type", "kind")
     search_fields = ("repo_id", "name")
-    actions = ["download_selected", "cancel_selected", "retry_selected", "verify_selected", "verify_full_selected",
-               "repair_selected", "check_updates_selected", "delete_files_selected"]
+    actions = ["download_selected", "cancel_selected", "retry_selected", "verify_selected",
+               "verify_full_selected", "repair_selected", "check_updates_selected", "delete_files_selected"]
     readonly_fields = ("status_display", "commit", "upstream_display", "size_display", "local_path",
                        "last_verified_at", "problem", "manifest_display", "jobs_display")
 
@@ -36,12 +36,13 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
             ("What to download", {"fields": ["repo_id", "repo_type", "revision", "name", "kind"]}),
             ("Which files", {"fields": ["include", "exclude"],
                              "description": "Glob patterns on full repo paths, one per line. A GGUF quant is "
-                                            "usually one exact file name; Add from Hub computes these for you."}),
+                                            "usually one exact file name; Add from Hub computes these "
+                                            "for you."}),
         ]
         if obj is not None:
             fieldsets += [
-                ("On disk", {"fields": ["status_display", "commit", "upstream_display", "size_display", "local_path",
-                                        "last_verified_at", "problem", "manifest_display"]}),
+                ("On disk", {"fields": ["status_display", "commit", "upstream_display", "size_display",
+                                        "local_path", "last_verified_at", "problem", "manifest_display"]}),
                 ("Jobs", {"fields": ["jobs_display"]}),
             ]
         return fieldsets
@@ -49,7 +50,8 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # One query for all rows' active jobs, so the progress column costs the same for 5 or 500 rows.
         active = DownloadJob.objects.active().order_by("created_at")
-        return super().get_queryset(request).prefetch_related(Prefetch("jobs", queryset=active, to_attr="active_jobs"))
+        return super().get_queryset(request).prefetch_related(Prefetch("jobs", queryset=active,
+                                                                       to_attr="active_jobs"))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -97,7 +99,8 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         if not obj.upstream_commit:
             return format_html("not checked yet{}", error)
         state = "update available" if obj.update_available else "up to date"
-        return format_html("{} ({}, checked {}){}", state, obj.upstream_commit[:12], obj.upstream_checked_at, error)
+        return format_html("{} ({}, checked {}){}", state, obj.upstream_commit[:12], obj.upstream_checked_at,
+                           error)
 
     @admin.display(description="Installed files")
     def manifest_display(self, obj):
@@ -118,13 +121,16 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
             return "no job yet"
         rows = format_html_join("", "<tr><td><a href=\"{}\">Job {}</a></td><td>{}</td><td>{}</td><td>{}</td>"
                                     "<td>{}</td><td>{}</td><td>{}</td></tr>",
-                                ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk, j.get_kind_display(),
-                                  state_badge(j), progress_bar(j, sizes=False, rate=False), j.error_code or "",
-                                  j.requested_by or j.origin, localtime(j.created_at).strftime("%Y-%m-%d %H:%M:%S"))
+                                ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk,
+                                  j.get_kind_display(), state_badge(j),
+                                  progress_bar(j, sizes=False, rate=False), j.error_code or "",
+                                  j.requested_by or j.origin,
+                                  localtime(j.created_at).strftime("%Y-%m-%d %H:%M:%S"))
                                  for j in jobs))
         all_url = reverse("admin:downloads_downloadjob_changelist") + f"?variant__id__exact={obj.pk}"
-        return format_html('<table class="mh-jobs"><thead><tr><th>Job</th><th>Kind</th><th>State</th><th>Progress</th>'
-                           "<th>Error</th><th>By</th><th>Created</th></tr></thead><tbody>{}</tbody></table>"
+        return format_html('<table class="mh-jobs"><thead><tr><th>Job</th><th>Kind</th><th>State</th>'
+                           "<th>Progress</th><th>Error</th><th>By</th><th>Created</th></tr></thead>"
+                           "<tbody>{}</tbody></table>"
                            '<p><a href="{}">All jobs of this variant</a></p>', rows, all_url)
 
     # --- actions (permission "download" hides them; admin_actions also refuses them server-side)

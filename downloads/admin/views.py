@@ -63,7 +63,8 @@ def progress(request, model_admin):
     jobs_qs = DownloadJob.objects.select_related("variant")
     variant_rows = []
     if variant_ids:
-        latest = DownloadJob.objects.filter(variant=OuterRef("pk")).order_by("-created_at", "-id").values("pk")[:1]
+        latest = (DownloadJob.objects.filter(variant=OuterRef("pk")).order_by("-created_at", "-id")
+                  .values("pk")[:1])
         variant_rows = list(ModelVariant.objects.filter(pk__in=variant_ids).annotate(job_id=Subquery(latest))
                             .values("pk", "status", "job_id"))
     if job_ids or variant_ids:
@@ -71,15 +72,20 @@ def progress(request, model_admin):
         jobs = list(jobs_qs.filter(pk__in=wanted).order_by("created_at", "id"))
     else:
         since = timezone.now() - RECENT
-        jobs = list(jobs_qs.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=since)).order_by("created_at", "id")[:MAX_IDS])
+        jobs = list(jobs_qs.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=since))
+                    .order_by("created_at", "id")[:MAX_IDS])
 
-    variants = {row["pk"]: {"id": row["pk"], "status": row["status"], "job_id": row["job_id"]} for row in variant_rows}
+    variants = {row["pk"]: {"id": row["pk"], "status": row["status"], "job_id": row["job_id"]}
+                for row in variant_rows}
     for job in jobs:  # variants of the listed jobs too, so every status badge on the page can follow
-        variants.setdefault(job.variant_id, {"id": job.variant_id, "status": job.variant.status, "job_id": job.pk})
+        variants.setdefault(job.variant_id,
+                            {"id": job.variant_id, "status": job.variant.status, "job_id": job.pk})
     for item in variants.values():
         item["status_label"] = VariantStatus(item["status"]).label
-    active = any(j.state in ACTIVE for j in jobs) or any(v["status"] in BUSY_STATUSES for v in variants.values())
-    return JsonResponse({"jobs": [_job_item(j) for j in jobs], "variants": list(variants.values()), "active": active})
+    active = (any(j.state in ACTIVE for j in jobs)
+              or any(v["status"] in BUSY_STATUSES for v in variants.values()))
+    return JsonResponse({"jobs": [_job_item(j) for j in jobs], "variants": list(variants.values()),
+                         "active": active})
 
 
 @require_POST
@@ -125,12 +131,14 @@ def job_page_context(model_admin, request, object_id) -> dict:
         "can_download": model_admin.has_download_permission(request),
         "guidance_html": linkify(job.guidance) if job.guidance else "",
         "error_html": linkify(job.error_message) if job.error_message else "",
-        "show_guidance": job.state in (JobState.FAILED, JobState.CANCELLED) and (job.error_code or job.guidance),
+        "show_guidance": (job.state in (JobState.FAILED, JobState.CANCELLED)
+                          and (job.error_code or job.guidance)),
         "state_html": state_badge(job),
         "progress_html": progress_bar(job),
         "report": report,
         "report_rows": [{**row, "size_expected_human": human_size(row.get("size_expected")),
-                         "size_actual_human": human_size(row.get("size_actual"))} for row in report.get("files") or []],
+                         "size_actual_human": human_size(row.get("size_actual"))}
+                        for row in report.get("files") or []],
         "events": events,
         "events_truncated": job.events.count() > EVENT_LIMIT if len(events) == EVENT_LIMIT else False,
         "active_states": ACTIVE,

@@ -18,7 +18,8 @@ def run_and_follow(job: DownloadJob, *, reporter: Callable[[DownloadJob], None] 
         ran = runner.run_job(job.pk, reporter=reporter) if job.state == JobState.QUEUED else None
         if ran is None:  # someone else runs it: follow until it ends
             job = _follow(job.pk, reporter, poll)
-            next_job = DownloadJob.objects.filter(variant=job.variant, pk__gt=job.pk, origin=JobOrigin.RETRY).first()
+            next_job = DownloadJob.objects.filter(variant=job.variant, pk__gt=job.pk,
+                                                  origin=JobOrigin.RETRY).first()
         else:
             job = ran
             next_job = services.after_job(job, run_here=True)

@@ -89,7 +89,8 @@ def variant_files_deleted(variant: ModelVariant) -> None:
           problem="")
 
 
-def variant_pending_import(variant: ModelVariant, *, commit: str, manifest_files: dict, local_path: str) -> None:
+def variant_pending_import(variant: ModelVariant, *, commit: str, manifest_files: dict,
+                           local_path: str) -> None:
     """Files found in a cache, recorded with the checksums a verification must confirm before "installed"."""
     _save(variant, commit=commit, manifest={"commit": commit, "files": manifest_files}, local_path=local_path,
           size_bytes=sum(r["size"] for r in manifest_files.values()))
@@ -155,7 +156,8 @@ def resolved(job: DownloadJob, *, commit: str, total: int, files: int) -> bool:
 
 def start_verifying(job: DownloadJob) -> None:
     """RUNNING -> VERIFYING: the only change of state in the middle of a run."""
-    DownloadJob.objects.working().filter(pk=job.pk).update(state=JobState.VERIFYING, heartbeat_at=timezone.now())
+    DownloadJob.objects.working().filter(pk=job.pk).update(state=JobState.VERIFYING,
+                                                           heartbeat_at=timezone.now())
     job.state = JobState.VERIFYING
 
 

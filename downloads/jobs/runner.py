@@ -64,7 +64,8 @@ class JobRun:
         self.progress = Progress()
         self.job_limiter = RateLimiter(job.rate_limit)
         self.global_limiter = RateLimiter(None)
-        self.monitor = Monitor(job, progress=self.progress, cancel=self.cancel, global_limiter=self.global_limiter,
+        self.monitor = Monitor(job, progress=self.progress, cancel=self.cancel,
+                               global_limiter=self.global_limiter,
                                bandwidth_limit=self.setting.bandwidth_limit, reporter=reporter)
         self.event = self.monitor.event  # file threads report through it
         self.token = resolve_token(self.setting)
@@ -98,11 +99,13 @@ class JobRun:
             self._finish(JobState.FAILED, error=exc)
         except KeyboardInterrupt:
             self.cancel.set()
-            self._finish(JobState.CANCELLED, error=JobCancelled("Interrupted (Ctrl-C); partial files were kept."))
+            self._finish(JobState.CANCELLED,
+                         error=JobCancelled("Interrupted (Ctrl-C); partial files were kept."))
             raise
         except Exception as exc:  # a bug must still end the job visibly, not leave it "running"
             log.exception("job %s crashed", self.job.pk)
-            self._finish(JobState.FAILED, error=JobError(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"))
+            self._finish(JobState.FAILED,
+                         error=JobError(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"))
 
     # --- download / repair
     def _download(self) -> None:
@@ -113,7 +116,8 @@ class JobRun:
         snap = self.monitor.beating(lambda: self.hub.snapshot(variant.repo_id, variant.repo_type, revision))
         files = selection.select_files(snap.files, variant.include, variant.exclude)
         if not files:
-            raise JobError(ErrorCode.FILE_NOT_FOUND, f"No file of {variant.repo_id}@{revision} matches include="
+            raise JobError(ErrorCode.FILE_NOT_FOUND,
+                           f"No file of {variant.repo_id}@{revision} matches include="
                            f"{variant.include or ['*']} exclude={variant.exclude or []}",
                            patterns=variant.include or ["*"], endpoint=self.hub.endpoint,
                            repo_id=variant.repo_id, repo_type=variant.repo_type, revision=revision)
@@ -122,7 +126,8 @@ class JobRun:
         if repair_only:
             gone = sorted(repair_only - {f.path for f in files})
             if gone:
-                raise JobError(ErrorCode.FILE_NOT_FOUND, f"Files to repair are no longer listed: {', '.join(gone)}",
+                raise JobError(ErrorCode.FILE_NOT_FOUND,
+                               f"Files to repair are no longer listed: {', '.join(gone)}",
                                files=gone, endpoint=self.hub.endpoint, repo_id=variant.repo_id,
                                repo_type=variant.repo_type, revision=revision)
         to_fetch = [f for f in files if not repair_only or f.path in repair_only]
@@ -133,15 +138,17 @@ class JobRun:
         self.event(EventKind.RESOLVED, f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
                                f"{len(files)} file(s), {total:,} bytes")
 
-        outcomes, extra = self._fetch_all(snap.commit, revision, files, to_fetch, force=job.force or bool(repair_only))
+        outcomes, extra = self._fetch_all(snap.commit, revision, files, to_fetch,
+                                          force=job.force or bool(repair_only))
         for f in files:
             self.cache.link(snap.commit, f.path, f.etag)
         if revision == variant.revision:
             self.cache.write_ref(variant.revision, snap.commit)
 
         self._start_verifying()
-        report = verify_streamed(self.cache, snap.commit, outcomes, kind=variant.kind, repo_type=variant.repo_type,
-                                 overrides=self.setting.completeness_rules, extra=extra)
+        report = verify_streamed(self.cache, snap.commit, outcomes, kind=variant.kind,
+                                 repo_type=variant.repo_type, overrides=self.setting.completeness_rules,
+                                 extra=extra)
         manifest = {f.path: {**f.as_manifest(), "fingerprint": fingerprint(self.cache.blob_path(f.etag))}
                     for f in files if self.cache.blob_path(f.etag).exists()}
         self._finish_verified(report, manifest, commit=snap.commit)
@@ -155,7 +162,8 @@ class JobRun:
 
         # Clamped here too, not only when saved: a value stored before the bounds must not start hundreds
         # of threads on a repo of a thousand files.
-        parallel_files, segments = job_parallelism(self.setting.max_parallel_files, self.setting.segments_per_file)
+        parallel_files, segments = job_parallelism(self.setting.max_parallel_files,
+                                                   self.setting.segments_per_file)
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
             revision=revision, commit=commit, session=TransferSession(parallel_files),
@@ -215,7 +223,8 @@ class JobRun:
             storage.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(storage).free
         except OSError as exc:
-            raise JobError(ErrorCode.STORAGE_ERROR, f"Storage folder {storage} is not usable: {exc.strerror or exc}",
+            raise JobError(ErrorCode.STORAGE_ERROR,
+                           f"Storage folder {storage} is not usable: {exc.strerror or exc}",
                            storage_dir=str(storage), detail=exc.strerror or str(exc)) from None
         needed = 0
         for f in to_fetch:
@@ -225,7 +234,8 @@ class JobRun:
         min_free = self.setting.effective_min_free_space
         if needed + min_free > free:
             raise JobError(ErrorCode.INSUFFICIENT_SPACE,
-                           f"Needs {needed:,} bytes plus {min_free:,} kept free, but {free:,} bytes are free in {storage}",
+                           f"Needs {needed:,} bytes plus {min_free:,} kept free, but {free:,} bytes are free "
+                           f"in {storage}",
                            needed=needed, free=free, min_free=min_free, storage_dir=str(storage))
 
     # --- standalone verification
@@ -278,7 +288,8 @@ class JobRun:
         self.event(EventKind.VERIFYING, "checking sizes, checksums, formats and completeness")
 
 
-def _fast_check(cache: RepoCache, commit: str, f: RemoteFile, record: dict | None) -> tuple[FileCheck, dict | None]:
+def _fast_check(cache: RepoCache, commit: str, f: RemoteFile,
+                record: dict | None) -> tuple[FileCheck, dict | None]:
     record = record or {**f.as_manifest()}
     return check_installed_file(cache.snapshot_dir(commit), f.path, record, full=False)
 

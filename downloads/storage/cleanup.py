@@ -63,8 +63,8 @@ class CleanupReport:
     def as_dict(self) -> dict:
         return {"storage_dir": str(self.storage_dir), "older_than_hours": self.older_than_hours,
                 "dry_run": self.dry_run, "bytes_freed": self.bytes_freed,
-                "removed": [i.as_dict() for i in self.removed], "skipped": [i.as_dict() for i in self.skipped],
-                "errors": self.errors}
+                "removed": [i.as_dict() for i in self.removed],
+                "skipped": [i.as_dict() for i in self.skipped], "errors": self.errors}
 
 
 def cleanup_storage(*, older_than_hours: float = DEFAULT_OLDER_THAN_HOURS, dry_run: bool = False,
@@ -86,7 +86,8 @@ def cleanup_storage(*, older_than_hours: float = DEFAULT_OLDER_THAN_HOURS, dry_r
             repo = scan_repo(root, repo.folder)  # fresh state right before deleting
         # Asked per repo, just before deleting, so a job started meanwhile protects its files.
         job_id = active_jobs_by_repo().get((repo.repo_type, repo.repo_id))
-        found, skipped = _candidates(root, repo, claims.blobs_of(root, repo.folder), job_id, older_than_hours, now)
+        found, skipped = _candidates(root, repo, claims.blobs_of(root, repo.folder), job_id,
+                                     older_than_hours, now)
         report.skipped += skipped
         removed = []
         for item in found:
@@ -136,7 +137,8 @@ def _candidates(root: Path, repo: RepoEntry, claimed: set[str], job_id: int | No
             skipped.append(CleanupItem("orphan_blob", path, label, blob.size,
                                        "a symlink leading outside the storage folder; not touched"))
             continue
-        found.append(CleanupItem("orphan_blob", path, label, blob.size, "no snapshot link and no variant uses it"))
+        found.append(CleanupItem("orphan_blob", path, label, blob.size,
+                                 "no snapshot link and no variant uses it"))
     for snap in repo.snapshots.values():
         for rel in snap.dangling:
             found.append(CleanupItem("dangling_link", snap.path / rel, label, 0,
@@ -160,7 +162,8 @@ def _remove(root: Path, repo: RepoEntry, item: CleanupItem, report: CleanupRepor
     lock_path = RepoCache(root, repo.repo_id, repo.repo_type).lock_path(_etag_of(item.path))
     with locks.try_hold(lock_path) as free:
         if not free:
-            report.skipped.append(CleanupItem(item.kind, item.path, item.repo, item.size, "being written right now"))
+            report.skipped.append(CleanupItem(item.kind, item.path, item.repo, item.size,
+                                              "being written right now"))
             return False
         done = _guarded(report, item, lambda: safety.unlink(item.path, root) >= 0)
         if done:  # taking the lock may have created its file; with the bytes gone it guards nothing
@@ -171,7 +174,8 @@ def _remove(root: Path, repo: RepoEntry, item: CleanupItem, report: CleanupRepor
 def _remove_lock(root: Path, item: CleanupItem, report: CleanupReport) -> bool:
     with locks.try_hold(item.path) as free:
         if not free:
-            report.skipped.append(CleanupItem(item.kind, item.path, item.repo, 0, "held by a running download"))
+            report.skipped.append(CleanupItem(item.kind, item.path, item.repo, 0,
+                                              "held by a running download"))
             return False
         return _guarded(report, item, lambda: safety.unlink(item.path, root) >= 0)
 

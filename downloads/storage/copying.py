@@ -147,8 +147,8 @@ def _check_space(found: FoundSnapshot, dest: RepoCache, storage: Path, same_volu
     usage = volume_usage(storage)
     keep = Setting.load().effective_min_free_space
     if usage is not None and needed + keep > usage.free:
-        raise CopyRefused(f"needs {needed:,} bytes plus {keep:,} kept free, but {usage.free:,} bytes are free "
-                          f"in {storage}")
+        raise CopyRefused(f"needs {needed:,} bytes plus {keep:,} kept free, but {usage.free:,} bytes are "
+                          f"free in {storage}")
 
 
 def _copy_tree_listing(found: FoundSnapshot, dest: RepoCache) -> None:

@@ -45,9 +45,9 @@ class VariantPlan:
 
     def as_dict(self) -> dict:
         v = self.variant
-        return {"variant_id": v.pk, "variant": str(v), "commit": v.commit or None, "refused": self.refused or None,
-                "bytes_freed": self.bytes_freed, "removals": [r.as_dict() for r in self.removals],
-                "kept": self.kept, "errors": self.errors}
+        return {"variant_id": v.pk, "variant": str(v), "commit": v.commit or None,
+                "refused": self.refused or None, "bytes_freed": self.bytes_freed,
+                "removals": [r.as_dict() for r in self.removals], "kept": self.kept, "errors": self.errors}
 
 
 @dataclass
@@ -138,11 +138,13 @@ def _active_jobs(repos: set[tuple[str, str]]) -> dict[tuple[str, str], DownloadJ
             if (j.variant.repo_type, j.variant.repo_id) in repos}
 
 
-def _plan_repo(root: Path, repo: RepoEntry, members: list[ModelVariant], plans: dict[int, VariantPlan]) -> None:
+def _plan_repo(root: Path, repo: RepoEntry, members: list[ModelVariant],
+               plans: dict[int, VariantPlan]) -> None:
     member_ids = {v.pk for v in members}
     other_paths: dict[str, dict[str, ModelVariant]] = defaultdict(dict)  # commit -> path -> variant
     other_blobs: dict[str, ModelVariant] = {}
-    for other in ModelVariant.objects.filter(repo_id=repo.repo_id, repo_type=repo.repo_type).exclude(pk__in=member_ids):
+    for other in (ModelVariant.objects.filter(repo_id=repo.repo_id, repo_type=repo.repo_type)
+                  .exclude(pk__in=member_ids)):
         if variant_home(other, root) != root:
             continue
         commit = other.installed_commit
@@ -197,8 +199,8 @@ def _try(done: VariantPlan, removal: Removal, action, *, record: bool = True) ->
         done.errors.append(f"{removal.path}: {exc}")
         return False
     if record:  # a ref's few bytes are not "space freed": count what the plan counts
-        done.removals.append(Removal(removal.kind, removal.path, freed if removal.kind in ("blob", "link") else 0,
-                                     removal.detail))
+        done.removals.append(Removal(removal.kind, removal.path,
+                                     freed if removal.kind in ("blob", "link") else 0, removal.detail))
     return True
 
 

@@ -38,7 +38,8 @@ class FoundFile:
         return self.blob if self.kind == "link" else (self.sha256 or self.git_sha1)
 
     def manifest_record(self) -> dict:
-        return {"size": self.size or 0, "git_sha1": self.git_sha1 or "", "sha256": self.sha256, "fingerprint": None}
+        return {"size": self.size or 0, "git_sha1": self.git_sha1 or "", "sha256": self.sha256,
+                "fingerprint": None}
 
 
 @dataclass
@@ -69,8 +70,9 @@ class FoundSnapshot:
 
     def as_dict(self) -> dict:
         return {"key": self.key, "location": str(self.location), "repo_id": self.repo_id,
-                "repo_type": self.repo_type, "commit": self.commit, "refs": self.refs, "files": len(self.files),
-                "size": self.size, "complete": self.complete, "in_storage": self.is_storage,
+                "repo_type": self.repo_type, "commit": self.commit, "refs": self.refs,
+                "files": len(self.files), "size": self.size, "complete": self.complete,
+                "in_storage": self.is_storage,
                 "problems": self.problems,
                 "registered_variant_id": self.registered.pk if self.registered else None}
 

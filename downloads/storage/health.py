@@ -37,7 +37,9 @@ from engine.selection import InvalidInput
 
 log = logging.getLogger(__name__)
 
-MISSING, FILES_REMOVED, FILES_MISSING, READ_ONLY = "storage_missing", "files_removed", "files_missing", "read_only"
+MISSING, FILES_REMOVED, FILES_MISSING, READ_ONLY = (
+    "storage_missing", "files_removed", "files_missing", "read_only"
+)
 
 
 @dataclass
@@ -66,7 +68,8 @@ def folder_state(folder: Path, *, writes: bool = True) -> tuple[str | None, str]
             mounted_ro = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
         except OSError:
             mounted_ro = False
-        return READ_ONLY, "it is mounted read-only" if mounted_ro else "this process cannot create files in it"
+        return READ_ONLY, ("it is mounted read-only" if mounted_ro
+                           else "this process cannot create files in it")
     return None, ""
 
 
@@ -103,12 +106,14 @@ def _variant_finding(variant: ModelVariant, home: Path, code: str | None, why: s
     snapshot = Path(variant.local_path) if variant.local_path else \
         RepoCache(home, variant.repo_id, variant.repo_type).snapshot_dir(variant.commit)
     if not snapshot.is_dir():
-        return Finding(variant, FILES_REMOVED, home, f"{lifecycle.STORAGE_GONE[1]}: its folder {snapshot} is gone. "
+        return Finding(variant, FILES_REMOVED, home,
+                       f"{lifecycle.STORAGE_GONE[1]}: its folder {snapshot} is gone. "
                        "Download it again (or, if you moved it, move it back and press Verify).")
     missing = sorted(p for p in files if not os.path.exists(snapshot / p))  # follows links: no blob, no file
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        return Finding(variant, FILES_MISSING, home, f"{lifecycle.STORAGE_GONE[1]}: {len(missing)} of {len(files)} "
+        return Finding(variant, FILES_MISSING, home,
+                       f"{lifecycle.STORAGE_GONE[1]}: {len(missing)} of {len(files)} "
                        f"file(s) missing in {snapshot} ({shown}). A verification names them; then Repair "
                        "fetches just those.")
     return None
@@ -116,11 +121,11 @@ def _variant_finding(variant: ModelVariant, home: Path, code: str | None, why: s
 
 def _folder_message(code: str, folder: Path, why: str) -> str:
     if code == MISSING:
-        return (f"{lifecycle.STORAGE_GONE[0]}: {folder} ({why}). It was removed outside ModelHub, or its disk is not "
-                "mounted. If it is only unmounted, mount it again and press Verify; otherwise set the storage "
-                "folder in Settings and Download again.")
-    return (f"{lifecycle.READ_ONLY}: {folder} ({why}). Its files can still be read, but downloads, repairs and "
-            "deletes there will fail. Remount it read-write (or give the workers' user write access).")
+        return (f"{lifecycle.STORAGE_GONE[0]}: {folder} ({why}). It was removed outside ModelHub, or its "
+                "disk is not mounted. If it is only unmounted, mount it again and press Verify; otherwise "
+                "set the storage folder in Settings and Download again.")
+    return (f"{lifecycle.READ_ONLY}: {folder} ({why}). Its files can still be read, but downloads, repairs "
+            "and deletes there will fail. Remount it read-write (or give the workers' user write access).")
 
 
 @dataclass
@@ -154,12 +159,14 @@ def apply(findings: list[Finding] | None = None) -> dict:
     for finding in found.values():
         variant = finding.variant
         if finding.code == READ_ONLY:
-            if variant.problem != finding.message and lifecycle.variant_storage_read_only(variant, finding.message):
+            if (variant.problem != finding.message
+                    and lifecycle.variant_storage_read_only(variant, finding.message)):
                 result["read_only"].append(variant.pk)
         elif finding.code == FILES_MISSING:
             if variant.status == VariantStatus.INSTALLED:
                 _verify(variant, result)
-        elif variant.status == VariantStatus.INSTALLED and lifecycle.variant_storage_gone(variant, finding.message):
+        elif (variant.status == VariantStatus.INSTALLED
+              and lifecycle.variant_storage_gone(variant, finding.message)):
             result["marked"].append(variant.pk)
             log.warning("variant %s: %s", variant.pk, finding.message)
     for variant in ModelVariant.objects.filter(status__in=[VariantStatus.INSTALLED, VariantStatus.CORRUPT]):

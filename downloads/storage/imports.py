@@ -108,7 +108,8 @@ def _import_one(f: FoundSnapshot, mode: str, storage: Path, by, result: ImportRe
     home = storage if relocate or f.is_storage else f.location
     overrides = Setting.load().completeness_rules
     variant, result.created = services.get_or_create_variant(
-        repo_id=f.repo_id, repo_type=f.repo_type, revision=revision, include=include, kind=_guess_kind(f, overrides))
+        repo_id=f.repo_id, repo_type=f.repo_type, revision=revision, include=include,
+        kind=_guess_kind(f, overrides))
     result.variant_id, result.revision, result.include = variant.pk, variant.revision, variant.include
     _record_pending(variant, f, RepoCache(home, f.repo_id, f.repo_type).snapshot_dir(f.commit))
     job = _verify_with_runner(variant, by, notes)  # the runner verifies where the files are (variant_home)
@@ -169,12 +170,13 @@ def _guess_kind(f: FoundSnapshot, overrides: dict) -> str:
 def _record_pending(variant: ModelVariant, f: FoundSnapshot, snapshot: Path) -> None:
     """What the verification checks against: every file, its size and expected checksum."""
     lifecycle.variant_pending_import(variant, commit=f.commit, local_path=str(snapshot),
-                                 manifest_files={path: item.manifest_record() for path, item in f.files.items()})
+                                     manifest_files={path: item.manifest_record()
+                                                     for path, item in f.files.items()})
 
 
 def _verify_with_runner(variant: ModelVariant, by, notes: list[str]) -> DownloadJob:
-    job, joined = services.enqueue(variant, kind=JobKind.VERIFY, origin=JobOrigin.IMPORT, requested_by=by, force=True,
-                                   run_here=True)
+    job, joined = services.enqueue(variant, kind=JobKind.VERIFY, origin=JobOrigin.IMPORT, requested_by=by,
+                                   force=True, run_here=True)
     if joined:
         raise _Skip(f"variant {variant.pk} is busy with job {job.pk}; import it later")
     for note in notes:

@@ -63,7 +63,8 @@ class Claims:
     def load(cls, storage_dir: Path) -> "Claims":
         claims = cls(defaultdict(lambda: defaultdict(list)), defaultdict(set))
         for variant in ModelVariant.objects.all():
-            key = (str(variant_home(variant, storage_dir)), repo_folder_name(variant.repo_id, variant.repo_type))
+            key = (str(variant_home(variant, storage_dir)),
+                   repo_folder_name(variant.repo_id, variant.repo_type))
             commit = variant.installed_commit
             if commit:
                 claims.commits[key][commit].append(variant)
@@ -213,7 +214,8 @@ def volume_usage(path: Path) -> VolumeUsage | None:
     return VolumeUsage(usage.total, usage.used, usage.free)
 
 
-def storage_overview(extra_locations=(), *, storage: Path | None = None, now: float | None = None) -> StorageOverview:
+def storage_overview(extra_locations=(), *, storage: Path | None = None,
+                     now: float | None = None) -> StorageOverview:
     """The storage folder first, then each extra location (deduplicated), each walked once."""
     storage = Path(os.path.abspath(storage or storage_dir()))
     roots = [storage]
@@ -245,7 +247,8 @@ def _repo_row(scan: CacheScan, repo: RepoEntry, claims: Claims, jobs: dict, now:
     unclaimed = [BlobRow(scan.root, repo.repo_id, repo.repo_type, b.name, b.size, b.name in linked)
                  for b in repo.blobs.values() if b.name not in claimed_blobs]
     job_id = jobs.get((repo.repo_type, repo.repo_id))
-    partials = [PartialRow(scan.root, repo.repo_id, repo.repo_type, p.path, p.size, max(0.0, now - p.mtime), job_id)
+    partials = [PartialRow(scan.root, repo.repo_id, repo.repo_type, p.path, p.size, max(0.0, now - p.mtime),
+                           job_id)
                 for p in repo.partials]
     return RepoRow(scan.root, repo.repo_id, repo.repo_type, repo.blob_bytes, repo.partial_bytes, snapshots,
                    sorted(unclaimed, key=lambda b: -b.size), partials, job_id, repo.problems)

@@ -30,4 +30,5 @@ class Command(ModelHubCommand):
 
 def load_jobs(ids: list[int], *, as_json: bool, stdout) -> list[DownloadJob]:
     """The jobs in the order given; unknown ids are an input error (exit status 2) before anything changes."""
-    return rows_by_id(DownloadJob.objects.select_related("variant"), ids, "job", as_json=as_json, stdout=stdout)
+    return rows_by_id(DownloadJob.objects.select_related("variant"), ids, "job", as_json=as_json,
+                      stdout=stdout)

@@ -9,14 +9,17 @@ from modelhub.sizes import format_size
 
 class Command(ModelHubCommand):
     help = ("Remove stale partial downloads (no active job, older than --older-than hours), blobs nothing "
-            "links to or uses, snapshot links to missing blobs and stale lock files, in the storage folder only.")
+            "links to or uses, snapshot links to missing blobs and stale lock files, in the storage "
+            "folder only.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="list what would be removed, remove nothing")
         # A string, checked in handle(): argparse's float() takes 'nan' and 'inf', and its own error would
         # bypass the --json answer.
         parser.add_argument("--older-than", default=str(DEFAULT_OLDER_THAN_HOURS), metavar="HOURS",
-                            help=f"partials younger than this are kept (default {DEFAULT_OLDER_THAN_HOURS:g})")
+                            help="partials younger than this are kept "
+                                 f"(default {DEFAULT_OLDER_THAN_HOURS:g})")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):

@@ -26,8 +26,8 @@ class Command(ModelHubCommand):
         else:
             plans = [delete.delete_variant_files(v) for v in variants]
         if as_json:
-            print_json(self.stdout, {"dry_run": opts["dry_run"], "bytes_freed": sum(p.bytes_freed for p in plans
-                                                                                    if not p.refused),
+            print_json(self.stdout, {"dry_run": opts["dry_run"],
+                                     "bytes_freed": sum(p.bytes_freed for p in plans if not p.refused),
                                      "variants": [p.as_dict() for p in plans]})
         else:
             for plan in plans:

@@ -21,11 +21,13 @@ class Command(ModelHubCommand):
         parser.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
         parser.add_argument("--include", action="append", default=[], metavar="GLOB",
                             help="only files matching GLOB (repeatable), e.g. '*Q4_K_M*.gguf'")
-        parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out files (repeatable)")
+        parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                            help="leave out files (repeatable)")
         parser.add_argument("--name", default="", help="label of the variant, e.g. Q4_K_M")
         parser.add_argument("--kind", default="text", help="text, voice, translation, embedding, files…")
         parser.add_argument("--force", action="store_true", help="download files again even if present")
-        parser.add_argument("--limit-rate", metavar="RATE", help="cap this job's speed, e.g. 50MB (per second)")
+        parser.add_argument("--limit-rate", metavar="RATE",
+                            help="cap this job's speed, e.g. 50MB (per second)")
         parser.add_argument("--wait", action="store_true", help="run the job in this process and wait for it")
         parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -39,8 +41,8 @@ class Command(ModelHubCommand):
         except (InvalidInput, ValueError) as exc:
             raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
 
-        job, joined = services.enqueue(variant, origin=JobOrigin.COMMAND, force=opts["force"], rate_limit=rate,
-                                       run_here=opts["wait"])
+        job, joined = services.enqueue(variant, origin=JobOrigin.COMMAND, force=opts["force"],
+                                       rate_limit=rate, run_here=opts["wait"])
         if joined and not as_json:
             self.stderr.write(f"Joining active job {job.pk} ({job.state}) for {variant}")
         if opts["wait"]:
@@ -51,8 +53,8 @@ class Command(ModelHubCommand):
                 bar.close()
                 job.refresh_from_db()
                 self._report(job, as_json)
-                raise CommandError("Interrupted: the job was cancelled and its partial files kept; run the same "
-                                   "command again to resume.", returncode=EXIT_INTERRUPTED) from None
+                raise CommandError("Interrupted: the job was cancelled and its partial files kept; run the "
+                                   "same command again to resume.", returncode=EXIT_INTERRUPTED) from None
             bar.close()
         self._report(job, as_json)
         if opts["wait"] and job.state != JobState.SUCCEEDED:

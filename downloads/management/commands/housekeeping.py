@@ -25,7 +25,8 @@ class Command(ModelHubCommand):
         if opts["json"]:
             print_json(self.stdout, result)
             return
-        for key, label in (("reaped", "lost (worker died) and re-queued"), ("redispatched", "re-sent to the broker"),
+        for key, label in (("reaped", "lost (worker died) and re-queued"),
+                           ("redispatched", "re-sent to the broker"),
                            ("dispatched", "handed to the workers")):
             ids = result[key]
             self.stdout.write(f"{label}: {', '.join(map(str, ids)) if ids else 'none'}")

@@ -17,7 +17,8 @@ class Command(ModelHubCommand):
 
     def handle(self, *args, **opts):
         storage = Setting.load().effective_storage_dir
-        rows = [variant_dict(v, size_on_disk=variant_size_on_disk(v, storage)) for v in ModelVariant.objects.all()]
+        rows = [variant_dict(v, size_on_disk=variant_size_on_disk(v, storage))
+                for v in ModelVariant.objects.all()]
         if opts["json"]:
             print_json(self.stdout, rows)
             return

@@ -1,4 +1,5 @@
-"""python manage.py scan_cache [--path DIR]... [--import] [--copy|--move] [--json]: find and register caches."""
+"""python manage.py scan_cache [--path DIR]... [--import] [--copy|--move] [--json]: find and
+register caches."""
 
 from pathlib import Path
 
@@ -33,7 +34,8 @@ class Command(ModelHubCommand):
             for path in opts["path"]:
                 # A non-UTF-8 folder name would be stored as the variant's path and break every page
                 # and log line showing it.
-                require_utf8(path, "--path", "rename the folder, or point at it through a symlink with a UTF-8 name")
+                require_utf8(path, "--path",
+                             "rename the folder, or point at it through a symlink with a UTF-8 name")
         except InvalidInput as exc:
             raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
         missing = [p for p in opts["path"] if not Path(p).expanduser().is_dir()]

@@ -35,14 +35,16 @@ class Command(ModelHubCommand):
         results, failed = [], False
         for variant in variants:
             try:
-                job, joined = services.verify(variant, full=opts["full"], origin=JobOrigin.COMMAND, run_here=True)
+                job, joined = services.verify(variant, full=opts["full"], origin=JobOrigin.COMMAND,
+                                              run_here=True)
             except InvalidInput as exc:
                 results.append({"variant_id": variant.pk, "repo_id": variant.repo_id, "state": "failed",
                                 "error_code": ErrorCode.INVALID_INPUT, "error_message": str(exc)})
                 failed = True
                 continue
             if joined:
-                self.stderr.write(f"{variant}: busy with job {job.pk} ({job.kind}, {job.state}); waiting for it")
+                self.stderr.write(f"{variant}: busy with job {job.pk} ({job.kind}, {job.state}); "
+                                  "waiting for it")
             job = inline.run_and_follow(job, reporter=None if as_json else ProgressBar(self.stderr._out))
             failed |= job.state != JobState.SUCCEEDED
             results.append(job_dict(job))
