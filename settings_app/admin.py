@@ -33,10 +33,11 @@ class SettingAdmin(admin.ModelAdmin):
                                     "mirror. A token saved below is not sent to a new endpoint until it is "
                                     "confirmed for it or entered again."}),
             ("HF token", {"fields": token,
-                          "description": "Needed for gated and private repositories. The token is write-only: "
-                                         "it is never shown again, only where it comes from and its last 4 "
-                                         "characters. It is only sent to the Hub endpoint it was entered for. "
-                                         "Save, then use 'Test token' to check it with the Hub."}),
+                          "description": "Needed for gated and private repositories. "
+                                         "The token is write-only: it is never shown again, only where it "
+                                         "comes from and its last 4 characters. It is only sent to the Hub "
+                                         "endpoint it was entered for. Save, then use 'Test token' to check "
+                                         "it with the Hub."}),
             ("Storage", {"fields": ["storage_dir", "min_free_space"],
                          "description": "Models land here in the standard Hugging Face cache layout, so "
                                         "transformers, llama.cpp and huggingface-cli find them."}),
@@ -44,8 +45,8 @@ class SettingAdmin(admin.ModelAdmin):
                                       "segment_min_size", "bandwidth_limit"],
                            "description": "How much runs at once, and how fast."}),
             ("Verification", {"fields": ["reverify_interval_hours", "completeness_rules", "updated_at"],
-                              "description": "Installed models are re-checked periodically; completeness rules "
-                                             "decide which files make a model usable, per kind."}),
+                              "description": "Installed models are re-checked periodically; completeness "
+                                             "rules decide which files make a model usable, per kind."}),
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -98,7 +99,8 @@ class SettingAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("test-token/", self.admin_site.admin_view(self.test_token_view), name="settings_app_setting_test_token"),
+            path("test-token/", self.admin_site.admin_view(self.test_token_view),
+                 name="settings_app_setting_test_token"),
         ] + super().get_urls()
 
     def test_token_view(self, request):
@@ -117,11 +119,13 @@ def _test_token(request, model_admin: SettingAdmin):
     setting = Setting.load()
     result = check_token(setting)
     if result["ok"]:
-        model_admin.message_user(request, f"The Hub accepted the token: user {result['user']}, role {result['role']} "
-                                          f"({resolve_token(setting).describe()}).", messages.SUCCESS)
+        model_admin.message_user(request, f"The Hub accepted the token: user {result['user']}, "
+                                          f"role {result['role']} ({resolve_token(setting).describe()}).",
+                                 messages.SUCCESS)
     else:
         code = f" [{result['code']}]" if result.get("code") else ""
         model_admin.message_user(request, f"Token check failed{code}: {result['message']}", messages.ERROR)
-    outcome = f"ok, user {result['user']}" if result["ok"] else f"failed: {result.get('code') or result['message']}"
+    outcome = (f"ok, user {result['user']}" if result["ok"]
+               else f"failed: {result.get('code') or result['message']}")
     model_admin.log_change(request, setting, f"Tested the HF token: {outcome}")
     return redirect(reverse("admin:settings_app_setting_change", args=[setting.pk]))

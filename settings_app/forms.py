@@ -54,17 +54,20 @@ class SettingForm(forms.ModelForm):
     min_free_space = SizeField(required=False, help_text="Kept free on the storage volume, e.g. 10GB. "
                                "Empty: MODELHUB_MIN_FREE_SPACE.")
     bandwidth_limit = SizeField(required=False, label="Bandwidth limit (per second)",
-                                help_text="Shared by all running jobs, e.g. 50MB (= 50 MB/s). Empty: unlimited.")
+                                help_text="Shared by all running jobs, e.g. 50MB (= 50 MB/s). "
+                                          "Empty: unlimited.")
     segment_min_size = SizeField(help_text="Files at least this large are split into segments when "
                                  "connections per file > 1, e.g. 256MB.")
     # Write-only: never rendered back (render_value=False), also not after a failed submit.
     hf_token = forms.CharField(
         required=False, strip=True, label="New HF token",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "size": 50}),
-        help_text="Leave blank to keep the current token. Stored encrypted; only its last 4 characters are shown.",
+        help_text="Leave blank to keep the current token. Stored encrypted; only its last 4 characters "
+                  "are shown.",
     )
     clear_token = forms.BooleanField(required=False, label="Clear the saved token",
-                                     help_text="Falls back to HF_TOKEN or the Hugging Face token file, if any.")
+                                     help_text="Falls back to HF_TOKEN or the Hugging Face token file, "
+                                               "if any.")
     confirm_token_endpoint = forms.BooleanField(
         required=False, label="Use the saved token with the new endpoint",
         help_text="The saved token is only sent to the endpoint it was entered for. Tick this only if you "
@@ -77,9 +80,9 @@ class SettingForm(forms.ModelForm):
 
     class Meta:
         model = Setting
-        fields = ["hub_endpoint", "storage_dir", "max_concurrent_downloads", "max_parallel_files", "segments_per_file",
-                  "segment_min_size", "min_free_space", "bandwidth_limit", "reverify_interval_hours",
-                  "completeness_rules"]
+        fields = ["hub_endpoint", "storage_dir", "max_concurrent_downloads", "max_parallel_files",
+                  "segments_per_file", "segment_min_size", "min_free_space", "bandwidth_limit",
+                  "reverify_interval_hours", "completeness_rules"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,7 +23,8 @@ class Setting(models.Model):
     # changing the endpoint cannot be used to read it (see settings_app.endpoints).
     hf_token_endpoint = models.CharField(max_length=300, blank=True, editable=False)
     storage_dir = models.CharField(
-        max_length=1024, blank=True, help_text="Where models land (HF cache layout). Blank: MODELHUB_STORAGE_DIR."
+        max_length=1024, blank=True,
+        help_text="Where models land (HF cache layout). Blank: MODELHUB_STORAGE_DIR.",
     )
     max_concurrent_downloads = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],
@@ -43,8 +44,8 @@ class Setting(models.Model):
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(
             limits.MAX_SEGMENTS_PER_FILE, f"At most {limits.MAX_SEGMENTS_PER_FILE} connections per file.")],
-        help_text=f"Connections for one large file (parallel ranged segments); 1 = one stream per file. At most "
-                  f"{limits.MAX_SEGMENTS_PER_FILE}, and files at once x connections at most "
+        help_text=f"Connections for one large file (parallel ranged segments); 1 = one stream per file. "
+                  f"At most {limits.MAX_SEGMENTS_PER_FILE}, and files at once x connections at most "
                   f"{limits.MAX_CONNECTIONS_PER_JOB}.",
     )
     segment_min_size = models.BigIntegerField(

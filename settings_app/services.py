@@ -46,7 +46,8 @@ def relative_storage_note(value: str, cleaned: str) -> str:
     """Says where a relative folder went (the project folder, not the current one); "" otherwise."""
     if Path(value.strip()).expanduser().is_absolute():
         return ""
-    return f"The storage folder {value.strip()!r} is relative to the project folder: models land in {cleaned}."
+    return (f"The storage folder {value.strip()!r} is relative to the project folder: models land in "
+            f"{cleaned}.")
 
 
 def storage_dir_problem(setting: Setting) -> str:

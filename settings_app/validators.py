@@ -35,9 +35,9 @@ def absolute_storage_path(value: str) -> Path:
 def check_storage_dir(value: str) -> Path:
     """The absolute folder for a storage folder typed by a person, or ValueError saying why not."""
     if not (value or "").strip():
-        raise ValueError("The storage folder is empty. An empty path would mean the current folder; to go back "
-                         f"to the default (MODELHUB_STORAGE_DIR), use `--storage-dir {RESET_WORD}` with configure, or "
-                         "leave the field empty on the Settings page.")
+        raise ValueError("The storage folder is empty. An empty path would mean the current folder; to go "
+                         f"back to the default (MODELHUB_STORAGE_DIR), use `--storage-dir {RESET_WORD}` with "
+                         "configure, or leave the field empty on the Settings page.")
     path = absolute_storage_path(value)
     shown = f"{value.strip()!r}" + (f" (that is {path})" if str(path) != value.strip() else "")
     if path in SYSTEM_FOLDERS or any(path == tree or tree in path.parents for tree in SYSTEM_TREES):

@@ -20,8 +20,8 @@ class Command(ModelHubCommand):
     def add_arguments(self, parser):
         parser.add_argument("--hub-endpoint", metavar="URL")
         parser.add_argument("--storage-dir", metavar="DIR",
-                            help=f"where models land; relative to the project folder; `{RESET_WORD}`: back to "
-                                 "MODELHUB_STORAGE_DIR")
+                            help=f"where models land; relative to the project folder; `{RESET_WORD}`: back "
+                                 "to MODELHUB_STORAGE_DIR")
         parser.add_argument("--max-concurrent-downloads", type=int, metavar="N")
         parser.add_argument("--max-parallel-files", type=int, metavar="N")
         parser.add_argument("--min-free-space", metavar="SIZE", help="e.g. 10GB, 500MB")
@@ -29,18 +29,21 @@ class Command(ModelHubCommand):
                             help="connections for one large file (parallel ranged segments); 1 = one stream")
         parser.add_argument("--segment-min-size", metavar="SIZE",
                             help="files at least this large are split into segments, e.g. 256MB")
-        parser.add_argument("--bandwidth-limit", metavar="RATE", help="global cap per second, e.g. 50MB; 0 = none")
+        parser.add_argument("--bandwidth-limit", metavar="RATE",
+                            help="global cap per second, e.g. 50MB; 0 = none")
         parser.add_argument("--reverify-interval-hours", type=int, metavar="H")
         parser.add_argument("--completeness-rules", metavar="JSON",
                             help='per-kind overrides, e.g. \'{"voice": [["*.onnx", "*.onnx.json"]]}\'')
         token = parser.add_mutually_exclusive_group()
-        token.add_argument("--hf-token-stdin", action="store_true", help="read the HF token from standard input")
+        token.add_argument("--hf-token-stdin", action="store_true",
+                           help="read the HF token from standard input")
         token.add_argument("--clear-hf-token", action="store_true")
         token.add_argument("--confirm-token-endpoint", action="store_true",
                            help="use the saved token with the Hub endpoint in effect now (after an endpoint "
                                 "change the saved token is not sent until confirmed or entered again)")
         parser.add_argument("--reencrypt-token", action="store_true",
-                            help="re-encrypt the saved token with the first MODELHUB_TOKEN_KEY (key rotation)")
+                            help="re-encrypt the saved token with the first MODELHUB_TOKEN_KEY "
+                                 "(key rotation)")
         parser.add_argument("--check-token", action="store_true", help="ask the Hub who the token belongs to")
         parser.add_argument("--json", action="store_true")
 
@@ -86,7 +89,8 @@ class Command(ModelHubCommand):
                 setting.storage_dir = ""
             else:
                 setting.storage_dir = settings_services.clean_storage_dir(o["storage_dir"])
-                self.notes.append(settings_services.relative_storage_note(o["storage_dir"], setting.storage_dir))
+                self.notes.append(settings_services.relative_storage_note(o["storage_dir"],
+                                                                          setting.storage_dir))
         for name in ("max_concurrent_downloads", "max_parallel_files", "segments_per_file"):
             if o[name] is not None:
                 if o[name] < 1:
@@ -129,8 +133,8 @@ class Command(ModelHubCommand):
 
 # Checked with the model's validators, including the column's range: a number the database cannot
 # store would otherwise fail at save() with an OverflowError traceback instead of exit status 2.
-NUMBER_OPTIONS = ("max_concurrent_downloads", "max_parallel_files", "segments_per_file", "reverify_interval_hours",
-                  "min_free_space", "segment_min_size", "bandwidth_limit")
+NUMBER_OPTIONS = ("max_concurrent_downloads", "max_parallel_files", "segments_per_file",
+                  "reverify_interval_hours", "min_free_space", "segment_min_size", "bandwidth_limit")
 
 
 def _check_numbers(setting: Setting, names: list[str]) -> None:

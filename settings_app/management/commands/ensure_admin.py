@@ -20,7 +20,8 @@ class Command(ModelHubCommand):
     def handle(self, *args, **opts):
         User = get_user_model()
         password_file = settings.VAR_DIR / "admin-password"
-        existing = list(User.objects.filter(is_superuser=True, is_active=True).values_list("username", flat=True))
+        existing = list(User.objects.filter(is_superuser=True, is_active=True)
+                        .values_list("username", flat=True))
         if existing:
             hint = f" (first password in {password_file})" if password_file.exists() else ""
             self.stdout.write(f"Log in at /admin/ as {', '.join(existing)}{hint}. "
