@@ -135,7 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         m = re.match(r"^/api/models/([^/]+/[^/]+)/tree/", path)
         if m and (script := hub.scripts.get(unquote(m.group(1)))):
             headers = {"Link": f'<{script.tree_link}>; rel="next"'} if script.tree_link else {}
-            return self.send_json(script.tree if script.tree is not None else honest_tree(script.files), headers)
+            return self.send_json(script.tree if script.tree is not None else honest_tree(script.files),
+                                  headers)
         m = re.match(r"^/([^/]+/[^/]+)/resolve/[^/]+/(.+)$", path)
         if m and (script := hub.scripts.get(unquote(m.group(1)))):
             file_path = unquote(m.group(2))
@@ -143,7 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return script.resolve[file_path](self)
             if file_path in script.files:
                 return self.send_file(script.files[file_path])
-        self.send(404, b'{"error": "not found"}', {"X-Error-Code": "RepoNotFound", "X-Error-Message": "not found"})
+        self.send(404, b'{"error": "not found"}',
+                  {"X-Error-Code": "RepoNotFound", "X-Error-Message": "not found"})
 
 
 def honest_tree(files: dict[str, bytes]) -> list[dict]:

@@ -28,7 +28,8 @@ def print_json(stdout, data) -> None:
 def invalid(message: str, *, as_json: bool, stdout) -> CommandError:
     """Bad input: one clear line (or a JSON object with error_code invalid_input), exit status 2."""
     if as_json:
-        print_json(stdout, {"state": "invalid", "error_code": ErrorCode.INVALID_INPUT, "error_message": message,
+        print_json(stdout, {"state": "invalid", "error_code": ErrorCode.INVALID_INPUT,
+                            "error_message": message,
                             "guidance": f"Fix the input and run the command again: {message}"})
     return CommandError(message, returncode=EXIT_INVALID)
 

@@ -57,9 +57,11 @@ def _workers() -> dict:
     from downloads.models import DownloadJob, JobState, WorkerBeat
 
     now = timezone.now()
-    recent = list(WorkerBeat.objects.filter(last_seen__gte=now - WORKER_SILENCE).values_list("worker", flat=True))
+    recent = list(WorkerBeat.objects.filter(last_seen__gte=now - WORKER_SILENCE)
+                  .values_list("worker", flat=True))
     lost_cutoff = now - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT)
-    stale = list(DownloadJob.objects.working().filter(heartbeat_at__lt=lost_cutoff).values_list("pk", flat=True))
+    stale = list(DownloadJob.objects.working().filter(heartbeat_at__lt=lost_cutoff)
+                 .values_list("pk", flat=True))
     waiting = DownloadJob.objects.filter(state=JobState.QUEUED).count()
     result = {"ok": bool(recent) and not stale, "alive": recent, "stale_jobs": stale, "queued_jobs": waiting}
     if not recent:

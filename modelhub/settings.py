@@ -153,14 +153,16 @@ if envcheck.boolean("SECURE_PROXY_SSL_HEADER", False):
 
 # --- ModelHub
 if "MODELHUB_STORAGE_DIR" in os.environ and not os.environ["MODELHUB_STORAGE_DIR"].strip():
-    raise ImproperlyConfigured("MODELHUB_STORAGE_DIR is set but empty: unset it for the default (./models/hub) "
-                               "or name a folder")
+    raise ImproperlyConfigured("MODELHUB_STORAGE_DIR is set but empty: unset it for the default "
+                               "(./models/hub) or name a folder")
 try:  # the same rules as the Settings page: never a system folder or the code checkout
-    MODELHUB_STORAGE_DIR = check_storage_dir(env.str("MODELHUB_STORAGE_DIR", default=str(BASE_DIR / "models" / "hub")))
+    MODELHUB_STORAGE_DIR = check_storage_dir(env.str("MODELHUB_STORAGE_DIR",
+                                                     default=str(BASE_DIR / "models" / "hub")))
 except ValueError as exc:
     raise ImproperlyConfigured(f"MODELHUB_STORAGE_DIR: {exc}") from None
 MODELHUB_HUB_ENDPOINT = envcheck.http_url("MODELHUB_HUB_ENDPOINT", "https://huggingface.co")
-MODELHUB_MAX_CONCURRENT_DOWNLOADS = envcheck.integer("MODELHUB_MAX_CONCURRENT_DOWNLOADS", 2, minimum=1, maximum=1000)
+MODELHUB_MAX_CONCURRENT_DOWNLOADS = envcheck.integer("MODELHUB_MAX_CONCURRENT_DOWNLOADS", 2,
+                                                     minimum=1, maximum=1000)
 MODELHUB_MIN_FREE_SPACE = envcheck.size("MODELHUB_MIN_FREE_SPACE", "1GB")  # bytes
 # Optional dedicated key(s) for the token at rest, comma-separated, newest first (rotation).
 MODELHUB_TOKEN_KEYS = env.list("MODELHUB_TOKEN_KEY", default=[])
@@ -212,7 +214,10 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
     },
-    "root": {"handlers": ["console"], "level": envcheck.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
+    "root": {
+        "handlers": ["console"],
+        "level": envcheck.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {
         # huggingface_hub/httpx log request URLs at DEBUG; keep them quiet.
         "httpx": {"level": "WARNING"},

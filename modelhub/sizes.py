@@ -6,7 +6,8 @@ from fractions import Fraction
 
 _UNITS = {
     "": 1, "B": 1,
-    "K": 1000, "KB": 1000, "M": 1000**2, "MB": 1000**2, "G": 1000**3, "GB": 1000**3, "T": 1000**4, "TB": 1000**4,
+    "K": 1000, "KB": 1000, "M": 1000**2, "MB": 1000**2,
+    "G": 1000**3, "GB": 1000**3, "T": 1000**4, "TB": 1000**4,
     "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4,
 }
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
@@ -21,7 +22,8 @@ def parse_size(value: str | int) -> int:
     match = _SIZE.match(str(value))
     unit = match.group(2).upper() if match else None
     if not match or unit not in _UNITS:
-        raise ValueError(f"{value!r} is not a size; use a number with an optional unit such as 500MB, 10GB or 2GiB")
+        raise ValueError(f"{value!r} is not a size; use a number with an optional unit such as 500MB, 10GB "
+                         "or 2GiB")
     # Long numbers stay exact (callers compare them with their column's range and say which option is
     # too large); only absurd lengths stop here, before int() parses megabytes of digits.
     if len(match.group(1)) > 1000:
