@@ -39,9 +39,11 @@ from django.utils import timezone  # noqa: E402
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus  # noqa: E402
 
 ACTIVE_JOBS = 30  # 20 running + 10 queued, each on its own variant (one active job per variant)
-VERIFICATION = {"ok": True, "mode": "download", "summary": "4 file(s) verified (download)", "failed_files": [],
+VERIFICATION = {"ok": True, "mode": "download", "summary": "4 file(s) verified (download)",
+                "failed_files": [],
                 "completeness": {"ok": True, "rule": "text", "detail": "matches *.gguf", "missing": []},
-                "files": [{"path": f"model-{i}.gguf", "size_expected": 4_000_000_000, "size_actual": 4_000_000_000,
+                "files": [{"path": f"model-{i}.gguf", "size_expected": 4_000_000_000,
+                           "size_actual": 4_000_000_000,
                            "algo": "sha256", "hash_expected": "ab" * 32, "hash_actual": "ab" * 32,
                            "hash_source": "stream", "format": {"ok": True, "check": "gguf", "detail": "v3"},
                            "ok": True, "reason": ""} for i in range(4)]}
@@ -57,7 +59,8 @@ def seed(total: int, already: int, user) -> None:
                          size_bytes=4_000_000_000, status=VariantStatus.INSTALLED) for i in range(500)])
         variants = list(ModelVariant.objects.filter(repo_id__startswith="bench/"))
     jobs = []
-    finished = (JobState.SUCCEEDED, JobState.SUCCEEDED, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+    finished = (JobState.SUCCEEDED, JobState.SUCCEEDED, JobState.SUCCEEDED, JobState.FAILED,
+                JobState.CANCELLED)
     for i in range(already, total - (ACTIVE_JOBS if already == 0 else 0)):
         created = now - timedelta(minutes=10 + i * 7)
         state = finished[i % len(finished)]
@@ -80,8 +83,10 @@ def seed(total: int, already: int, user) -> None:
                 started_at=now if running else None, heartbeat_at=now if running else None,
                 bytes_total=4_000_000_000, bytes_done=1_000_000_000 * (k % 4) if running else 0,
                 files_total=4, speed_bps=80e6 if running else 0))
-        ModelVariant.objects.filter(pk__in=[v.pk for v in variants[:20]]).update(status=VariantStatus.DOWNLOADING)
-        ModelVariant.objects.filter(pk__in=[v.pk for v in variants[20:ACTIVE_JOBS]]).update(status=VariantStatus.QUEUED)
+        ModelVariant.objects.filter(pk__in=[v.pk for v in variants[:20]]).update(
+            status=VariantStatus.DOWNLOADING)
+        ModelVariant.objects.filter(pk__in=[v.pk for v in variants[20:ACTIVE_JOBS]]).update(
+            status=VariantStatus.QUEUED)
     DownloadJob.objects.bulk_create(jobs, batch_size=500)
 
 
@@ -114,8 +119,8 @@ def start_server(kind: str) -> tuple[subprocess.Popen, str]:
                "--workers", "2", "--threads", "8", "--log-level", "warning"]  # as run.sh starts it
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:
-        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.wsgi_server"], cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.wsgi_server"], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         port = int(proc.stdout.readline().split()[1])
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -172,7 +177,8 @@ def poll(url: str, cookie: str, *, pollers: int, seconds: float, interval: float
     wall = time.perf_counter() - t0
     lat = sorted(latencies)
     return {"requests": len(lat), "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
-            "p50": _pct(lat, 0.50), "p99": _pct(lat, 0.99), "max": lat[-1] if lat else None, "rps": len(lat) / wall}
+            "p50": _pct(lat, 0.50), "p99": _pct(lat, 0.99), "max": lat[-1] if lat else None,
+            "rps": len(lat) / wall}
 
 
 def _pct(sorted_values: list[float], q: float) -> float | None:
@@ -183,7 +189,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--pollers", type=int, default=50)
-    ap.add_argument("--paced", type=float, default=9.0, help="seconds of polling every 1.5 s (as progress.js)")
+    ap.add_argument("--paced", type=float, default=9.0,
+                    help="seconds of polling every 1.5 s (as progress.js)")
     ap.add_argument("--burst", type=float, default=5.0, help="seconds of back-to-back polling")
     ap.add_argument("--servers", default="gunicorn,wsgiref")
     args = ap.parse_args()
@@ -200,14 +207,15 @@ def main() -> None:
         progress = None
 
     User = get_user_model()
-    user = User.objects.filter(username="bench").first() or User.objects.create_superuser("bench", "b@example.com",
-                                                                                          "bench-password-1")
+    user = (User.objects.filter(username="bench").first()
+            or User.objects.create_superuser("bench", "b@example.com", "bench-password-1"))
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     seed(max(ACTIVE_JOBS + 1, args.rows // 10), 0, user)
     out["changelist_small"] = {"rows": DownloadJob.objects.count(), **measure_page(client, changelist, 5)}
     seed(args.rows, DownloadJob.objects.count(), user)
-    active = list(DownloadJob.objects.filter(state__in=[JobState.RUNNING, JobState.QUEUED]).values_list("pk", flat=True))
+    active = list(DownloadJob.objects.filter(state__in=[JobState.RUNNING, JobState.QUEUED])
+                  .values_list("pk", flat=True))
     out["changelist"] = {"rows": DownloadJob.objects.count(), **measure_page(client, changelist, 5)}
     if progress is None:
         out["progress"] = None
@@ -221,7 +229,8 @@ def main() -> None:
         proc, base = start_server(kind)
         try:
             url = base + query
-            paced = poll(url, cookie, pollers=args.pollers, seconds=args.paced, interval=1.5, max_requests=5000)
+            paced = poll(url, cookie, pollers=args.pollers, seconds=args.paced, interval=1.5,
+                         max_requests=5000)
             burst = poll(url, cookie, pollers=args.pollers, seconds=args.burst, interval=0, max_requests=5000)
             out["pollers"][kind] = {"paced": paced, "burst": burst}
         finally:

@@ -34,11 +34,13 @@ def admin(ctx: Ctx, *, rows: int = 10_000, pollers: int = 50) -> list[Row]:
         out.append(Row(group, "progress endpoint", "not available", status="N/A"))
         return out
     pc = data["progress_client"]
-    out.append(Row(group, "progress JSON (30 active jobs): queries, time", f"{pc['queries']}, {secs(pc['time_median'])}"))
+    out.append(Row(group, "progress JSON (30 active jobs): queries, time",
+                   f"{pc['queries']}, {secs(pc['time_median'])}"))
     for kind, label in (("gunicorn", "gunicorn 2×8 threads, as run.sh"), ("wsgiref", "stdlib threaded WSGI")):
         if kind not in data["pollers"]:
             continue
-        for mode, what in (("paced", f"{pollers} pollers every 1.5 s"), ("burst", f"{pollers} pollers back to back")):
+        for mode, what in (("paced", f"{pollers} pollers every 1.5 s"),
+                           ("burst", f"{pollers} pollers back to back")):
             p = data["pollers"][kind][mode]
             result = (f"p50 {secs(p['p50'])}, p99 {secs(p['p99'])}, {p['rps']:.0f} req/s"
                       + (f", {p['errors']} errors" if p["errors"] else ""))

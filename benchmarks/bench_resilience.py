@@ -38,10 +38,12 @@ def resume_after_kill(ctx: Ctx) -> list[Row]:
     pct = 100 * resent / big.size
     group = f"5. Kill at 50% and resume, {describe_size(big.size)} (median of {ctx.runs})"
     return [
-        Row(group, "partial on disk when killed", f"{100 * median([r['killed_at_bytes'] for r in runs]) / big.size:.1f}%"
+        Row(group, "partial on disk when killed",
+            f"{100 * median([r['killed_at_bytes'] for r in runs]) / big.size:.1f}%"
             f" ({mb(median([r['partial_kept'] for r in runs]))} kept)"),
         Row(group, "server sent before kill / after resume",
-            f"{mb(median([r['sent_before_kill'] for r in runs]))} / {mb(median([r['sent_after'] for r in runs]))}"),
+            f"{mb(median([r['sent_before_kill'] for r in runs]))} / "
+            f"{mb(median([r['sent_after'] for r in runs]))}"),
         Row(group, "resumed download --wait (unthrottled)", secs(median([r["resume_wall"] for r in runs]))),
         Row(group, "re-sent bytes (sent − file size)", f"{mb(resent)} = {pct:.2f}% of the file", "< 5%",
             check(pct < 5)),
@@ -62,8 +64,8 @@ def _kill_and_resume(ctx: Ctx, slow: HubServer, env: dict) -> dict:
             os.killpg(proc.pid, signal.SIGKILL)
             killed.update(size=size, at=elapsed)
 
-    ctx.mh.manage("download", big.repo_id, "--kind", "files", "--wait", "--json", env=env, monitor=kill_at_half,
-                  timeout=300)
+    ctx.mh.manage("download", big.repo_id, "--kind", "files", "--wait", "--json", env=env,
+                  monitor=kill_at_half, timeout=300)
     if not killed:
         raise BenchError("the throttled download ended before it reached 50%")
     slow.wait_for_get(name, mark_slow)
@@ -74,8 +76,9 @@ def _kill_and_resume(ctx: Ctx, slow: HubServer, env: dict) -> dict:
     ctx.hub.wait_for_get(name, mark_fast)
     sent_slow, sent_fast = slow.bytes_sent(name, mark_slow), ctx.hub.bytes_sent(name, mark_fast)
     return {"killed_at_bytes": killed["size"], "killed_after_s": killed["at"], "partial_kept": kept,
-            "sent_before_kill": sent_slow, "sent_after": sent_fast, "resent": sent_slow + sent_fast - big.size,
-            "resume_wall": second.wall, "bytes_resumed": second.extra["job"].get("bytes_resumed")}
+            "sent_before_kill": sent_slow, "sent_after": sent_fast,
+            "resent": sent_slow + sent_fast - big.size, "resume_wall": second.wall,
+            "bytes_resumed": second.extra["job"].get("bytes_resumed")}
 
 
 def bandwidth_cap(ctx: Ctx) -> list[Row]:
@@ -89,15 +92,18 @@ def bandwidth_cap(ctx: Ctx) -> list[Row]:
         finally:
             ctx.mh.configure("--bandwidth-limit", "0")
     ctx.raw["bandwidth"] = results
-    group = f"6. Bandwidth cap 50 MB/s, {describe_size(repo.size)} file (median of {ctx.runs}; worst window of all)"
+    group = (f"6. Bandwidth cap 50 MB/s, {describe_size(repo.size)} file (median of {ctx.runs}; "
+             "worst window of all)")
     rows = []
     for mode, label in (("job", "per job: download --limit-rate 50MB"),
                         ("global", "global: configure --bandwidth-limit 50MB")):
         avg = median([r["average"] for r in results[mode]])
         windows = [r["worst_window"] for r in results[mode] if r["worst_window"] is not None]
         worst = max(windows, key=lambda w: abs(w - CAP)) if windows else None
-        rows.append(Row(group, f"{label}: average", _vs_cap(avg), "within ±10%", check(abs(avg / CAP - 1) <= 0.10)))
-        rows.append(Row(group, f"  worst {WINDOW:.0f}-second window", _vs_cap(worst) if worst else "transfer < 10 s",
+        rows.append(Row(group, f"{label}: average", _vs_cap(avg), "within ±10%",
+                        check(abs(avg / CAP - 1) <= 0.10)))
+        rows.append(Row(group, f"  worst {WINDOW:.0f}-second window",
+                        _vs_cap(worst) if worst else "transfer < 10 s",
                         "within ±10%", check(abs(worst / CAP - 1) <= 0.10) if worst else "N/A"))
     return rows
 

@@ -1,4 +1,5 @@
-"""1. One large file, 2. many small files, 4. peak RSS: ModelHub vs `hf download` (+ `hf cache verify`) vs curl."""
+"""1. One large file, 2. many small files, 4. peak RSS: ModelHub vs `hf download` (+ `hf cache verify`)
+vs curl."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def _rows(group: str, repo: Repo, out: dict, *, extra: str = "") -> list[Row]:
         rows.append(Row(group, "curl -o /dev/null (the network alone)", fig("curl_null")))
     rows.append(Row(group, "curl (no hash, no metadata)", fig("curl")))
     if out["times"]["curl_sync"]:
-        rows.append(Row(group, "curl, then sync FILE (on disk, as ModelHub before publishing)", fig("curl_sync")))
+        rows.append(Row(group, "curl, then sync FILE (on disk, as ModelHub before publishing)",
+                        fig("curl_sync")))
     rows += [
         Row(group, "hf download", fig("hf_dl")),
         Row(group, "hf cache verify", fig("hf_verify")),
@@ -87,7 +89,8 @@ def _rows(group: str, repo: Repo, out: dict, *, extra: str = "") -> list[Row]:
     ):
         r = ratio(m.get(a), m.get(b))
         if r is not None:
-            rows.append(Row(group, label, f"{r:.2f}×", *((f"≤ {target:.2f}", check(r <= target)) if target else ())))
+            rows.append(Row(group, label, f"{r:.2f}×",
+                            *((f"≤ {target:.2f}", check(r <= target)) if target else ())))
     return rows
 
 
@@ -133,7 +136,8 @@ def small_files(ctx: Ctx) -> list[Row]:
         elif r.name == "hf download":
             r.name = "hf download [8 workers]"
     mh = median(out["times"]["mh"])
-    rows.insert(5, Row(group, "  = ModelHub files per second", f"{len(repo.files) / mh:,.0f} files/s" if mh else "—"))
+    rows.insert(5, Row(group, "  = ModelHub files per second",
+                       f"{len(repo.files) / mh:,.0f} files/s" if mh else "—"))
     return rows
 
 
@@ -159,8 +163,8 @@ def peak_rss(ctx: Ctx) -> list[Row]:
             check(peak["mh_big"] < limit)),
     ]
     if peak["mh_seg"]:
-        rows.append(Row(group, f"ModelHub, {describe_size(big.size)}, {SEGMENTS} segments", mb(peak["mh_seg"]),
-                        "< 200 MB", check(peak["mh_seg"] < limit)))
+        rows.append(Row(group, f"ModelHub, {describe_size(big.size)}, {SEGMENTS} segments",
+                        mb(peak["mh_seg"]), "< 200 MB", check(peak["mh_seg"] < limit)))
     rows += [
         Row(group, f"flat: {describe_size(big.size)} peak − {describe_size(small.size)} peak", mb(growth),
             "< 32 MB", check(growth < 32 * MB)),

@@ -1,4 +1,5 @@
-"""3. Verification alone: `manage.py verify ID --full --json` vs `openssl dgst -sha256`, plus hash_file in-process."""
+"""3. Verification alone: `manage.py verify ID --full --json` vs `openssl dgst -sha256`, plus
+hash_file in-process."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ TARGET = 1.10
 
 
 def _hash_in_process(paths, workers: int) -> tuple[float, float]:
-    """(wall, CPU) of hashing the files with downloads.hashing.hash_file on `workers` threads, as verify does."""
+    """(wall, CPU) of hashing the files with downloads.hashing.hash_file on `workers` threads, as
+    verify does."""
     from engine.verify import hash_file  # no Django, no process start-up
 
     ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -51,7 +53,8 @@ def verification(ctx: Ctx) -> list[Row]:
     m = {k: median(v) for k, v in t.items()}
 
     group = f"3. Verification alone, warm page cache (median of {ctx.runs})"
-    rows = [Row(group, "process start-up: manage.py verify --help", f"{secs(m['startup'])} (CPU {m['startup_cpu']:.2f} s)")]
+    rows = [Row(group, "process start-up: manage.py verify --help",
+                f"{secs(m['startup'])} (CPU {m['startup_cpu']:.2f} s)")]
     for key, label in (("big", f"1 × {describe_size(big.size)}"),
                        ("quad", f"{len(quad.files)} × {describe_size(quad.size // len(quad.files))}")):
         n = sum(os.path.getsize(f) for f in cases[key])
@@ -68,7 +71,8 @@ def verification(ctx: Ctx) -> list[Row]:
         verdict = check(busy >= want) if busy >= want or inproc_cores >= want else "N/A"
         rows += [
             Row(group, f"ModelHub verify ID --full --json, {label}", fig(key + "_mh")),
-            Row(group, "  CPU use, whole command (user+sys)/wall", f"{m[key + '_mh_cpu'] / m[key + '_mh']:.2f} cores"),
+            Row(group, "  CPU use, whole command (user+sys)/wall",
+                f"{m[key + '_mh_cpu'] / m[key + '_mh']:.2f} cores"),
             Row(group, "  CPU use after start-up (hashing)",
                 f"{busy:.2f} cores" + (" (machine busy: the in-process reference got "
                                        f"{inproc_cores:.2f})" if verdict == "N/A" else ""),
@@ -79,7 +83,8 @@ def verification(ctx: Ctx) -> list[Row]:
                 f"{fig(key + '_inproc')}, {inproc_cores:.2f} cores"),
         ]
         r = ratio(m[key + "_mh"], m[key + "_openssl"])
-        rows.append(Row(group, "ModelHub verify / openssl", f"{r:.2f}×", f"≤ {TARGET:.2f}", check(r <= TARGET)))
+        rows.append(Row(group, "ModelHub verify / openssl", f"{r:.2f}×", f"≤ {TARGET:.2f}",
+                        check(r <= TARGET)))
         r1 = ratio(m[key + "_mh"] - m["startup"], m[key + "_openssl"])
         rows.append(Row(group, "(ModelHub verify − start-up) / openssl", f"{r1:.2f}×"))
         r2 = ratio(m[key + "_inproc"], m[key + "_openssl"])

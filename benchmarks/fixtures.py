@@ -54,7 +54,8 @@ class HubServer:
         return [json.loads(line) for line in lines if line]
 
     def bytes_sent(self, file_path: str, since: int = 0) -> int:
-        return sum(r["bytes_sent"] for r in self.records(since) if r["method"] == "GET" and r["file_path"] == file_path)
+        return sum(r["bytes_sent"] for r in self.records(since)
+                   if r["method"] == "GET" and r["file_path"] == file_path)
 
     def wait_for_get(self, file_path: str, since: int, timeout: float = 10) -> None:
         """Wait until a GET of `file_path` after `since` is logged (it is logged when it ends)."""
@@ -77,7 +78,8 @@ class ModelHub:
         self.h = h
         self.var = h.path("var")
         self.storage = h.path("storage")
-        self.env = {**base_env(), "MODELHUB_VAR_DIR": str(self.var), "MODELHUB_STORAGE_DIR": str(self.storage),
+        self.env = {**base_env(), "MODELHUB_VAR_DIR": str(self.var),
+                    "MODELHUB_STORAGE_DIR": str(self.storage),
                     "DATABASE_URL": f"sqlite:///{self.var / 'modelhub.sqlite3'}", "REDIS_URL": "",
                     "LOG_LEVEL": "WARNING"}
 
@@ -126,7 +128,8 @@ class ModelHub:
 
     def installed_files(self, repo: Repo) -> list[Path]:
         """The repo's files in its (single) snapshot folder: symlinks to the verified blobs."""
-        snapshots = list((self.storage / f"models--{repo.repo_id.replace('/', '--')}" / "snapshots").iterdir())
+        snapshots = list((self.storage / f"models--{repo.repo_id.replace('/', '--')}"
+                          / "snapshots").iterdir())
         if len(snapshots) != 1:
             raise BenchError(f"{repo.repo_id}: expected one snapshot, found {len(snapshots)}")
         return [snapshots[0] / path for path in sorted(repo.files)]

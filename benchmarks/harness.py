@@ -99,8 +99,8 @@ class Harness:
     def spawn(self, cmd: list[str], *, env: dict | None = None, cwd: Path = REPO_ROOT, stdout=None,
               stderr=None) -> subprocess.Popen:
         with self._lock:
-            p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+            p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=stdout, stderr=stderr,
+                                 stdin=subprocess.DEVNULL, start_new_session=True)
             self._procs.append(p)
         return p
 
@@ -151,8 +151,9 @@ class Harness:
                 self.forget_reaped(p)
         p.returncode = os.waitstatus_to_exitcode(box["status"])
         usage = box["usage"]
-        return Result(cmd, p.returncode, box["end"] - t0, usage.ru_utime, usage.ru_stime, usage.ru_maxrss * 1024,
-                      out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
+        return Result(cmd, p.returncode, box["end"] - t0, usage.ru_utime, usage.ru_stime,
+                      usage.ru_maxrss * 1024, out_path.read_text(errors="replace"),
+                      err_path.read_text(errors="replace"))
 
     def forget_reaped(self, p: subprocess.Popen) -> None:
         try:
@@ -210,8 +211,9 @@ def read_ready_line(p: subprocess.Popen, prefix: str, timeout: float) -> str:
 
 # --- environments -------------------------------------------------------------------------------
 
-_SCRUB = ("DATABASE_URL", "REDIS_URL", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE",
-          "HF_HOME", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER", "HF_XET_HIGH_PERFORMANCE", "DJANGO_SETTINGS_MODULE")
+_SCRUB = ("DATABASE_URL", "REDIS_URL", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_CACHE",
+          "HUGGINGFACE_HUB_CACHE", "HF_HOME", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER",
+          "HF_XET_HIGH_PERFORMANCE", "DJANGO_SETTINGS_MODULE")
 
 
 def base_env() -> dict:

@@ -1,6 +1,7 @@
 """ModelHub's performance, measured against `hf download`, curl and openssl on this machine.
 
-    .venv/bin/python benchmarks/run.py [--size 2GiB] [--small-files 200] [--runs 3] [--quick] [--json out.json]
+    .venv/bin/python benchmarks/run.py [--size 2GiB] [--small-files 200] [--runs 3] [--quick]
+                                       [--json out.json]
 
 Everything happens in one temp dir (data, hub server, ModelHub's database and storage, hf's cache),
 which is removed at the end; every process it starts is killed at the end, also on Ctrl-C. Prints the
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", help="the large file (default 2GiB; 512MiB with --quick)")
     ap.add_argument("--small-files", type=int, default=200, metavar="N", help="files in the many-files repo")
-    ap.add_argument("--runs", type=int, help="runs per measurement, the median is shown (default 3; 1 with --quick)")
+    ap.add_argument("--runs", type=int,
+                    help="runs per measurement, the median is shown (default 3; 1 with --quick)")
     ap.add_argument("--quick", action="store_true", help="512 MiB, 1 run: about 2-3 minutes")
     ap.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
     ap.add_argument("--tmpdir", metavar="DIR", help="where the temp dir goes (default: the system's)")
@@ -66,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with Harness() as h:
         try:
-            return _run(h, size=size, runs=runs, small=args.small_files, quick=args.quick, json_path=args.json,
-                        started=started)
+            return _run(h, size=size, runs=runs, small=args.small_files, quick=args.quick,
+                        json_path=args.json, started=started)
         except KeyboardInterrupt:
             print("\ninterrupted: every process stopped, temp dir removed", file=sys.stderr)
             return 130
@@ -88,7 +90,8 @@ def _run(h: Harness, *, size: int, runs: int, small: int, quick: bool, json_path
     needed = 3 * size + 2 * 4 * part + 2 * RATE_FILE + 4 * SMALL_FILE
     free = shutil.disk_usage(h.root).free
     if free < needed * 1.1:
-        raise BenchError(f"needs about {needed / 1024**3:.1f} GiB free in {h.root.parent}, has {free / 1024**3:.1f}")
+        raise BenchError(f"needs about {needed / 1024**3:.1f} GiB free in {h.root.parent}, "
+                         f"has {free / 1024**3:.1f}")
 
     _say(started, f"generating data ({(size + 4 * part + RATE_FILE + SMALL_FILE) / 1024**3:.1f} GiB)")
     data = h.path("data")
@@ -101,7 +104,8 @@ def _run(h: Harness, *, size: int, runs: int, small: int, quick: bool, json_path
     }
     os.sync()  # written back now, not while something is being timed
     _say(started, "starting the hub server (it hashes every file first)")
-    hub = HubServer(h, list(repos.values()), name="main")  # org/big first: the throttled server's commit matches
+    # org/big first: the throttled server's commit matches
+    hub = HubServer(h, list(repos.values()), name="main")
     mh = ModelHub(h)
     mh.setup(hub.url)
     ctx = Ctx(h=h, hub=hub, mh=mh, repos=repos, runs=runs, quick=quick)
@@ -113,7 +117,8 @@ def _run(h: Harness, *, size: int, runs: int, small: int, quick: bool, json_path
             rows += phase(ctx)
         except Exception as exc:  # noqa: BLE001 - one failed measurement must not lose the others
             why = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
-            rows.append(Row(f"{GROUPS[name]} {name}", name, f"could not measure: {why}"[:2000], status="ERROR"))
+            rows.append(Row(f"{GROUPS[name]} {name}", name, f"could not measure: {why}"[:2000],
+                            status="ERROR"))
     rows.sort(key=lambda r: int(r.group.split(".")[0]))
     elapsed = time.monotonic() - started
 
@@ -126,12 +131,14 @@ def _run(h: Harness, *, size: int, runs: int, small: int, quick: bool, json_path
     counts = {s: sum(r.status == s for r in rows) for s in ("PASS", "MISS", "ERROR")}
     print(f"\n{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['ERROR']} ERROR")
     if psi_before is not None and psi_before > 10:
-        print(f"Note: other processes were competing for the CPU when the run started (PSI {psi_before:.0f}%): "
-              "wall-clock figures are pessimistic, CPU seconds less so. Re-run on an idle machine.")
+        print("Note: other processes were competing for the CPU when the run started "
+              f"(PSI {psi_before:.0f}%): wall-clock figures are pessimistic, CPU seconds less so. "
+              "Re-run on an idle machine.")
     if json_path:
-        Path(json_path).write_text(json.dumps({"machine": info, "size": size, "runs": runs, "small_files": small,
-                                               "elapsed_s": elapsed, "rows": [r.as_dict() for r in rows],
-                                               "raw": ctx.raw}, indent=2, default=str))
+        Path(json_path).write_text(json.dumps({"machine": info, "size": size, "runs": runs,
+                                               "small_files": small, "elapsed_s": elapsed,
+                                               "rows": [r.as_dict() for r in rows], "raw": ctx.raw},
+                                              indent=2, default=str))
     return 0
 
 
