@@ -3,16 +3,16 @@ ORM broker) that are torn down, processes, databases and mounts included, even w
 
 import pytest
 
-from tests.scaleout.stack import (
+from tests.scaleout.backends import (
     PgDatabase,
     RedisServer,
     SqliteDatabase,
-    Stack,
     drop_leftover_databases,
     postgres_problem,
     redis_problem,
     unavailable,
 )
+from tests.scaleout.stack import Stack
 
 _checked: dict[str, str | None] = {}
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests import workers
-from tests.scaleout import checks
+from tests.scaleout import checks, faults
 from tests.scaleout.checks import MB
 from tests.scaleout.repos import data, llm_repos, multi_repo, small_repos
 
@@ -43,7 +43,7 @@ def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_re
     queueing = background.submit(stack.download_many, wanted, parallel=4)
 
     # 1. kill -9 a whole cluster in the middle of a big transfer; its jobs go stale, housekeeping reaps them.
-    kill = checks.kill_mid_transfer(stack, repos, prefix="fi/llm-", min_bytes=2 * MB)
+    kill = faults.kill_mid_transfer(stack, repos, prefix="fi/llm-", min_bytes=2 * MB)
     assert kill.job_ids, "the killed cluster was running nothing"
     time.sleep(3.5)  # MODELHUB_HEARTBEAT_TIMEOUT=3 after the dead worker's last heartbeat
     stack.housekeeping()
@@ -77,7 +77,7 @@ def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_re
     assert len({q["job_id"] for q in queued}) == len(wanted) == 20
     rows = checks.wait_settled(stack, timeout=200)
 
-    checks.assert_nothing_lost(stack, hub, repos, kill, rows, corrupted="fi/small-3", installed=20,
+    faults.assert_nothing_lost(stack, hub, repos, kill, rows, corrupted="fi/small-3", installed=20,
                                expected_failures={"fi/missing": "repo_not_found", "fi/gated": "gated_no_token"})
     retries = [e["message"] for e in checks.events(stack, "retry")]
     assert any("HTTP 429" in m for m in retries), retries
@@ -88,7 +88,7 @@ def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_re
     health = stack.healthz()
     assert health["status"] == 200 and health["body"]["ok"], health
     assert health["body"]["checks"]["broker"]["broker"] == "Redis"
-    print("\n" + checks.summary(stack, kill, rows))
+    print("\n" + faults.summary(stack, kill, rows))
 
 
 def test_two_workers_on_two_clusters_never_write_the_same_blob(make_stack, hub, tmp_path):

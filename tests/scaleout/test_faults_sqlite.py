@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.scaleout import checks
+from tests.scaleout import checks, faults
 from tests.scaleout.checks import MB
 from tests.scaleout.repos import llm_repos, small_repos
 
@@ -31,7 +31,7 @@ def test_one_worker_on_sqlite_and_the_orm_broker_loses_nothing(make_stack, hub, 
     background = ThreadPoolExecutor(1)
     queueing = background.submit(stack.download_many, wanted, parallel=3)
 
-    kill = checks.kill_mid_transfer(stack, repos, prefix="fi/llm-", min_bytes=2 * MB)
+    kill = faults.kill_mid_transfer(stack, repos, prefix="fi/llm-", min_bytes=2 * MB)
     assert kill.label == "w1" and kill.job_ids
     time.sleep(3.5)  # MODELHUB_HEARTBEAT_TIMEOUT=3
     assert set(stack.housekeeping()["reaped"]) == kill.job_ids
@@ -42,9 +42,9 @@ def test_one_worker_on_sqlite_and_the_orm_broker_loses_nothing(make_stack, hub, 
     assert len({q["job_id"] for q in queued}) == len(wanted) == 8
     rows = checks.wait_settled(stack, timeout=150)
 
-    checks.assert_nothing_lost(stack, hub, repos, kill, rows, corrupted="fi/small-1", installed=7,
+    faults.assert_nothing_lost(stack, hub, repos, kill, rows, corrupted="fi/small-1", installed=7,
                                expected_failures={"fi/missing": "repo_not_found"})
     assert len(rows) == 8 + len(kill.job_ids) + 1, checks.describe(rows)
     health = stack.healthz()
     assert health["status"] == 200 and health["body"]["checks"]["broker"]["broker"] == "ORM", health
-    print("\n" + checks.summary(stack, kill, rows))
+    print("\n" + faults.summary(stack, kill, rows))
