@@ -51,7 +51,8 @@ def test_split_gguf_parts_form_one_choice_and_sizes_add_up():
 
 def test_sharded_checkpoint_choice_has_index_shards_and_config_but_no_other_weights():
     files = listing("model.safetensors.index.json", "model-00001-of-00002.safetensors",
-                    "model-00002-of-00002.safetensors", "config.json", "tokenizer.json", "generation_config.json",
+                    "model-00002-of-00002.safetensors", "config.json", "tokenizer.json",
+                    "generation_config.json",
                     "pytorch_model.bin.index.json", "pytorch_model-00001-of-00002.bin",
                     "pytorch_model-00002-of-00002.bin", "onnx/model.onnx", "docs/notes.md")
     choices = catalog.build_choices(files)

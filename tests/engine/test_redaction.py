@@ -37,7 +37,8 @@ def test_it_redacts_the_token_in_any_case(token, case):
     assert_gone(f"401: invalid token {case(token)}", token)
 
 
-@pytest.mark.parametrize("credential", ["{t}", ":{t}", "user:{t}", "a:{t}", "hf_user:{t}", "{t}:x-oauth-basic"])
+@pytest.mark.parametrize("credential",
+                         ["{t}", ":{t}", "user:{t}", "a:{t}", "hf_user:{t}", "{t}:x-oauth-basic"])
 def test_it_redacts_the_token_inside_base64_basic_credentials(token, credential):
     encoded = base64.b64encode(credential.format(t=token).encode()).decode()
     # What an echoing proxy sends back in an error body: the header, and the bare value elsewhere.

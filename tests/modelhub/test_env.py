@@ -41,9 +41,9 @@ def test_good_environment_starts(tmp_path):
     ({"SECURE_HSTS_SECONDS": "-1"}, "a whole number from 0"),
     ({"MODELHUB_WORKERS": "many"}, "a whole number from 1"),
     ({"LOG_LEVEL": "LOUD"}, "one of DEBUG"),
-], ids=["storage-blank", "storage-etc", "storage-root", "storage-checkout", "min-free-space", "concurrency-word",
-        "concurrency-zero", "retry-delay-nan", "progress-zero", "low-speed-negative", "endpoint-scheme",
-        "debug", "hsts", "workers", "log-level"])
+], ids=["storage-blank", "storage-etc", "storage-root", "storage-checkout", "min-free-space",
+        "concurrency-word", "concurrency-zero", "retry-delay-nan", "progress-zero", "low-speed-negative",
+        "endpoint-scheme", "debug", "hsts", "workers", "log-level"])
 def test_bad_environment_value_stops_start_up_naming_the_variable(tmp_path, env, message):
     result = check(tmp_path, **env)
     assert result.returncode != 0

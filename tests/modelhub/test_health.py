@@ -101,8 +101,8 @@ def test_no_worker_seen_recently_fails_the_workers_check(staff_client, healthy, 
 def test_a_running_job_with_a_stale_heartbeat_fails_the_workers_check(staff_client, healthy, settings):
     variant, _ = services.get_or_create_variant(repo_id="org/stale")
     old = timezone.now() - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT + 5)
-    job = DownloadJob.objects.create(variant=variant, state=JobState.RUNNING, started_at=old, heartbeat_at=old,
-                                     worker="gone:1")
+    job = DownloadJob.objects.create(variant=variant, state=JobState.RUNNING, started_at=old,
+                                     heartbeat_at=old, worker="gone:1")
     status, body = get(staff_client)
     assert status == 503
     assert body["checks"]["workers"]["stale_jobs"] == [job.pk]

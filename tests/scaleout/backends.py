@@ -25,7 +25,8 @@ DB_PREFIX = "modelhub_fi_"
 def unavailable(message: str) -> None:
     """Skip (or, when the scale-out suite is required, fail) with a message saying what is missing."""
     if REQUIRED:
-        pytest.fail(f"{message} (MODELHUB_REQUIRE_SCALEOUT=1, so this is a failure, not a skip)", pytrace=False)
+        pytest.fail(f"{message} (MODELHUB_REQUIRE_SCALEOUT=1, so this is a failure, not a skip)",
+                    pytrace=False)
     pytest.skip(message)
 
 
@@ -162,8 +163,8 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--protected-mode", "no"],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir), "--protected-mode", "no"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()

@@ -97,7 +97,8 @@ def wait_settled(stack: Stack, *, timeout: float, max_attempts: int = 3, houseke
             next_housekeeping = time.monotonic() + housekeeping_every
         time.sleep(0.5)
     unfinished = [c[-1] for c in chains(rows).values() if not chain_is_final(c, max_attempts)]
-    raise AssertionError(f"jobs still unfinished after {timeout}s:\n{describe(unfinished)}\n{stack.log_tails()}")
+    raise AssertionError(f"jobs still unfinished after {timeout}s:\n{describe(unfinished)}\n"
+                         f"{stack.log_tails()}")
 
 
 def assert_chains(rows: list[dict], *, expected_failures: dict[str, str], max_attempts: int = 3) -> None:
@@ -175,7 +176,8 @@ def verify_all(stack: Stack, *, expect_ok: bool = True) -> list[dict]:
     results = json.loads(proc.stdout)
     if expect_ok:
         bad = [r for r in results if r["state"] != "succeeded"]
-        assert proc.returncode == 0 and not bad, f"verify --all --full failed:\n{json.dumps(bad, indent=1)[:4000]}"
+        assert proc.returncode == 0 and not bad, \
+            f"verify --all --full failed:\n{json.dumps(bad, indent=1)[:4000]}"
     return results
 
 
@@ -183,8 +185,8 @@ def payload_bytes(hub, repo_id: str, path: str) -> int:
     """File bytes the FakeHub wrote for that repo file (bodies of 200/206 answers, not error pages)."""
     with hub._log_lock:
         recs = list(hub.requests)
-    return sum(r.bytes_sent for r in recs if r.method == "GET" and r.repo_id == repo_id and r.file_path == path
-               and r.status in (200, 206))
+    return sum(r.bytes_sent for r in recs if r.method == "GET" and r.repo_id == repo_id
+               and r.file_path == path and r.status in (200, 206))
 
 
 def gets(hub, repo_id: str, path: str, *, after: float = 0.0) -> list:

@@ -38,14 +38,16 @@ def make_stack(request, tmp_path):
     """make_stack(name, backend="postgres"|"sqlite", redis=True, env={...}) -> a migrated, empty Stack."""
     stacks: list[Stack] = []
 
-    def make(name: str = "stack", *, backend: str = "postgres", redis: bool = True, env: dict | None = None) -> Stack:
+    def make(name: str = "stack", *, backend: str = "postgres", redis: bool = True,
+             env: dict | None = None) -> Stack:
         if backend == "postgres":
             _require("postgres", postgres_problem)
         if redis:
             _require("redis", redis_problem)
         workdir = tmp_path / name
         database = PgDatabase() if backend == "postgres" else SqliteDatabase(tmp_path / f"{name}.sqlite3")
-        stack = Stack(workdir, database=database, redis=RedisServer(workdir / "redis") if redis else None, env=env)
+        broker = RedisServer(workdir / "redis") if redis else None
+        stack = Stack(workdir, database=database, redis=broker, env=env)
         stacks.append(stack)
         database.create()
         if stack.redis is not None:

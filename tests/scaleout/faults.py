@@ -59,7 +59,8 @@ def _folder(repo_id: str) -> str:
     return "models--" + repo_id.replace("/", "--")
 
 
-def kill_mid_transfer(stack: Stack, repos: dict, *, prefix: str, min_bytes: int = MB, timeout: float = 60) -> Kill:
+def kill_mid_transfer(stack: Stack, repos: dict, *, prefix: str, min_bytes: int = MB,
+                      timeout: float = 60) -> Kill:
     """Wait until a cluster is transferring the big file of a repo named `prefix*` (at least `min_bytes`
     on disk, 2 MB still to go), then SIGKILL that cluster's whole process group."""
     storage = stack.storage
@@ -78,7 +79,8 @@ def kill_mid_transfer(stack: Stack, repos: dict, *, prefix: str, min_bytes: int 
                 return label
         return None
 
-    label = workers.wait_for(candidate, timeout=timeout, interval=0.05, message=f"a transfer of {prefix}* to kill")
+    label = workers.wait_for(candidate, timeout=timeout, interval=0.05,
+                             message=f"a transfer of {prefix}* to kill")
     pids = group_pids(stack.clusters[label].pid)
     stack.kill9(label)
     at = time.time()
@@ -123,8 +125,8 @@ def assert_nothing_lost(stack: Stack, hub, repos: dict, kill: Kill, rows: list[d
     assert [r["error_code"] for r in corrupt_chain][:1] == ["verification_failed"], describe(corrupt_chain)
     retries = [e["message"] for e in events(stack, "retry")]
     assert any("HTTP 500" in m for m in retries), retries
-    assert any("connection closed" in m or "Connection broken" in m or "IncompleteRead" in m for m in retries), \
-        retries
+    assert any("connection closed" in m or "Connection broken" in m or "IncompleteRead" in m
+               for m in retries), retries
 
     # No variant ever ran twice at once; the database agrees.
     assert_no_overlapping_runs(rows)
@@ -158,6 +160,7 @@ def assert_nothing_lost(stack: Stack, hub, repos: dict, kill: Kill, rows: list[d
 
 
 def summary(stack: Stack, kill: Kill, rows: list[dict]) -> str:
-    return (f"killed cluster {kill.label}: jobs {sorted(kill.job_ids)}, partials {kill.partials}; {len(rows)} jobs, "
-            f"{len(events(stack, 'retry'))} transfer retries, {len(events(stack, 'redispatch'))} re-dispatches, "
+    return (f"killed cluster {kill.label}: jobs {sorted(kill.job_ids)}, partials {kill.partials}; "
+            f"{len(rows)} jobs, {len(events(stack, 'retry'))} transfer retries, "
+            f"{len(events(stack, 'redispatch'))} re-dispatches, "
             f"{sum(r['bytes_resumed'] for r in rows):,} bytes resumed")

@@ -60,8 +60,9 @@ class Stack:
 
     def manage(self, *args: str, input: str | None = None, timeout: float = 120, check: bool = True,
                env: dict | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env or self.env(),
-                              input=input, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT,
+                              env=env or self.env(), input=input, capture_output=True, text=True,
+                              timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"manage.py {' '.join(args)} exited {proc.returncode}\n--- stdout\n"
                                  f"{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}")
@@ -77,7 +78,8 @@ class Stack:
         self.storage = storage
         storage.mkdir(parents=True, exist_ok=True)
         return self.manage_json("configure", "--hub-endpoint", hub_url, "--storage-dir", str(storage),
-                                "--max-concurrent-downloads", str(max_concurrent), "--min-free-space", "0", *extra)
+                                "--max-concurrent-downloads", str(max_concurrent), "--min-free-space", "0",
+                                *extra)
 
     def download(self, repo_id: str, *args: str) -> dict:
         return self.manage_json("download", repo_id, "--kind", "files", *args)
@@ -92,7 +94,8 @@ class Stack:
         while pending or running:
             while pending and len(running) < parallel:
                 i, (repo_id, *args) = pending.pop(0)
-                cmd = [sys.executable, str(ROOT / "manage.py"), "download", repo_id, "--kind", "files", *args, "--json"]
+                cmd = [sys.executable, str(ROOT / "manage.py"), "download", repo_id, "--kind", "files", *args,
+                       "--json"]
                 proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env(), stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, start_new_session=True)
                 self.procs.append(proc)
@@ -118,7 +121,8 @@ class Stack:
             "from django.test import Client\n"
             "c = Client(HTTP_HOST='localhost')\n"
             f"if {staff!r}:\n"
-            "    u, _ = get_user_model().objects.get_or_create(username='fi-staff', defaults={'is_staff': True})\n"
+            "    u, _ = get_user_model().objects.get_or_create(username='fi-staff',\n"
+            "                                                  defaults={'is_staff': True})\n"
             "    c.force_login(u)\n"
             "r = c.get('/healthz')\n"
             "print(json.dumps({'status': r.status_code, 'body': r.json()}))\n"

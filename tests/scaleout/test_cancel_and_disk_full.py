@@ -13,7 +13,8 @@ from tests.scaleout.repos import CONFIG, data
 pytestmark = [pytest.mark.scaleout]
 
 
-def test_cancel_under_load_stops_the_chosen_jobs_within_seconds_and_leaves_the_rest(make_stack, hub, tmp_path):
+def test_cancel_under_load_stops_the_chosen_jobs_within_seconds_and_leaves_the_rest(make_stack, hub,
+                                                                                    tmp_path):
     stack = make_stack("cancel")
     repos = {f"fi/load-{k}": hub.add_repo(f"fi/load-{k}", {f"load-{k}.bin": data(500 + k, 8 * MB),
                                                             "config.json": CONFIG}) for k in range(10)}
@@ -37,16 +38,19 @@ def test_cancel_under_load_stops_the_chosen_jobs_within_seconds_and_leaves_the_r
         waiting = [r for r in rows if r["state"] == "queued" and r["dispatched_at"] is None]
         return (running, waiting) if len(running) == 4 and len(waiting) == 6 else None
 
-    running, waiting = workers.wait_for(busy, timeout=60, interval=0.2, message="4 transfers under way, 6 waiting")
+    running, waiting = workers.wait_for(busy, timeout=60, interval=0.2,
+                                        message="4 transfers under way, 6 waiting")
     running.sort(key=lambda r: r["bytes_done"])
-    doomed_running, doomed_queued = running[:2], waiting[-2:]  # the newest queued: not dispatched before the cancel
+    # the newest queued: not dispatched before the cancel
+    doomed_running, doomed_queued = running[:2], waiting[-2:]
     doomed = [r["id"] for r in doomed_queued + doomed_running]
 
     asked = time.monotonic()
     results = {r["job_id"]: r["result"] for r in stack.manage_json("cancel", *map(str, doomed))}
     assert results == {**{r["id"]: "cancelled" for r in doomed_queued},
                        **{r["id"]: "cancel requested" for r in doomed_running}}
-    workers.wait_for(lambda: all(r["state"] == "cancelled" for r in checks.job_rows(stack) if r["id"] in doomed),
+    workers.wait_for(lambda: all(r["state"] == "cancelled"
+                                 for r in checks.job_rows(stack) if r["id"] in doomed),
                      timeout=10, interval=0.1, message="the cancelled jobs to stop")
     assert time.monotonic() - asked < 5  # including the command's own start-up (~1 s)
     # Unknown ids are refused before anything changes.
@@ -59,14 +63,16 @@ def test_cancel_under_load_stops_the_chosen_jobs_within_seconds_and_leaves_the_r
     for r in doomed_running:
         f = repos[r["repo_id"]].files[r["repo_id"].replace("fi/", "") + ".bin"]
         partial = storage / f"models--{r['repo_id'].replace('/', '--')}" / "blobs" / f"{f.etag}.incomplete"
-        assert partial.exists() and 0 < partial.stat().st_size < f.size, "a cancelled transfer must keep its partial"
+        assert partial.exists() and 0 < partial.stat().st_size < f.size, \
+            "a cancelled transfer must keep its partial"
         kept[r["id"]] = (r["repo_id"], f, partial.stat().st_size)
 
     hub.throttle(None)
     rows = checks.wait_settled(stack, timeout=90)
     for r in rows:
         if r["id"] in doomed:
-            assert (r["state"], r["error_code"], r["variant_status"]) == ("cancelled", "cancelled", "not_downloaded")
+            assert (r["state"], r["error_code"], r["variant_status"]) == (
+                "cancelled", "cancelled", "not_downloaded")
         else:  # untouched: first attempt, no error, installed
             assert (r["state"], r["attempt"], r["error_code"]) == ("succeeded", 1, ""), checks.describe([r])
     assert len(rows) == 10
@@ -76,7 +82,8 @@ def test_cancel_under_load_stops_the_chosen_jobs_within_seconds_and_leaves_the_r
     job_id, (repo_id, f, size) = next(iter(kept.items()))
     hub.reset_log()
     (retried,) = stack.manage_json("retry", str(job_id), "--wait")
-    assert (retried["retry_of"], retried["state"], retried["variant_status"]) == (job_id, "succeeded", "installed")
+    assert (retried["retry_of"], retried["state"], retried["variant_status"]) == (
+        job_id, "succeeded", "installed")
     (get,) = checks.gets(hub, repo_id, f.path)
     assert get.range_start == size and get.bytes_sent == f.size - size
     assert len(checks.verify_all(stack)) == 7  # 6 untouched + the retried one
@@ -87,7 +94,8 @@ def test_storage_filling_up_fails_the_jobs_that_hit_it_with_disk_full_and_keeps_
     stack = make_stack("diskfull")
     volume = stack.mount_tmpfs(tmp_path / "volume", "20m")
     keep = hub.add_repo("fi/keep", {"keep.bin": data(1, 3 * MB), "config.json": CONFIG})
-    fills = {f"fi/fill-{k}": hub.add_repo(f"fi/fill-{k}", {f"fill-{k}.bin": data(600 + k, 6 * MB)}) for k in range(4)}
+    fills = {f"fi/fill-{k}": hub.add_repo(f"fi/fill-{k}", {f"fill-{k}.bin": data(600 + k, 6 * MB)})
+             for k in range(4)}
     stack.configure(hub.url, volume, max_concurrent=4)
     stack.start_qcluster("a")
     stack.start_qcluster("b")
@@ -118,7 +126,8 @@ def test_storage_filling_up_fails_the_jobs_that_hit_it_with_disk_full_and_keeps_
         {"fi/keep"} | {r["repo_id"] for r in fill_rows if r["state"] == "succeeded"}
     verified = checks.verify_all(stack)
     assert {v["repo_id"] for v in verified} >= {"fi/keep"}
-    assert (volume / "models--fi--keep" / "blobs" / keep.files["keep.bin"].etag).read_bytes() == data(1, 3 * MB)
+    assert (volume / "models--fi--keep" / "blobs" / keep.files["keep.bin"].etag).read_bytes() == \
+        data(1, 3 * MB)
     checks.assert_blobs_are_what_they_claim(volume)
     checks.assert_snapshots_point_at_blobs(volume)
     # Partial files stay (a retry resumes them once space is freed), only for the jobs that failed.

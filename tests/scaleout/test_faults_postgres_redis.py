@@ -15,13 +15,15 @@ pytestmark = [pytest.mark.scaleout]
 
 
 @pytest.mark.slow
-def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_redis_restart(make_stack, hub, tmp_path):
+def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_redis_restart(make_stack, hub,
+                                                                                           tmp_path):
     stack = make_stack("main")
     repos = {**llm_repos(hub, 6), **small_repos(hub, 9, corrupt=3)}
     multi, multi_variants = multi_repo(hub)
     repos.update(multi)
     hub.add_repo("fi/gated", {"gated.bin": data(5, 100_000), "config.json": b"{}"}, gated=True)
-    late = {f"fi/late-{k}": hub.add_repo(f"fi/late-{k}", {f"late-{k}.bin": data(300 + k, 2 * MB)}) for k in range(2)}
+    late = {f"fi/late-{k}": hub.add_repo(f"fi/late-{k}", {f"late-{k}.bin": data(300 + k, 2 * MB)})
+            for k in range(2)}
     repos.update(late)
     stack.configure(hub.url, tmp_path / "storage", max_concurrent=4)
 
@@ -60,10 +62,11 @@ def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_re
     assert {j["state"] for j in late_jobs} == {"queued"}, late_jobs
     health = stack.healthz()
     assert health["status"] == 503, health
-    assert health["body"]["checks"]["broker"]["ok"] is False and health["body"]["checks"]["database"]["ok"], health
+    assert (health["body"]["checks"]["broker"]["ok"] is False
+            and health["body"]["checks"]["database"]["ok"]), health
     # Stay down until a job has been handed to the dead broker (its message is lost for sure).
-    workers.wait_for(lambda: any(r["dispatched_at"] and r["dispatched_at"] > redis_down_at and r["state"] == "queued"
-                                 for r in checks.job_rows(stack)),
+    workers.wait_for(lambda: any(r["dispatched_at"] and r["dispatched_at"] > redis_down_at
+                                 and r["state"] == "queued" for r in checks.job_rows(stack)),
                      timeout=30, interval=0.3, message="a dispatch while Redis is down")
     stack.redis.start()
 
@@ -78,7 +81,8 @@ def test_two_clusters_lose_nothing_through_kill_drops_errors_corruption_and_a_re
     rows = checks.wait_settled(stack, timeout=200)
 
     faults.assert_nothing_lost(stack, hub, repos, kill, rows, corrupted="fi/small-3", installed=20,
-                               expected_failures={"fi/missing": "repo_not_found", "fi/gated": "gated_no_token"})
+                               expected_failures={"fi/missing": "repo_not_found",
+                                                  "fi/gated": "gated_no_token"})
     retries = [e["message"] for e in checks.events(stack, "retry")]
     assert any("HTTP 429" in m for m in retries), retries
     assert checks.events(stack, "redispatch"), "no lost task was sent again after the Redis restart"
@@ -102,19 +106,24 @@ def test_two_workers_on_two_clusters_never_write_the_same_blob(make_stack, hub, 
     stack.wait_clusters_ready("a", "b")
     time.sleep(1.5)  # both pushers idle, blocked on the broker: one task each
 
-    jobs = stack.download_many([("fi/pair", "--include", "pair-shared.bin", "--include", "a.json", "--name", "A"),
-                                ("fi/pair", "--include", "pair-shared.bin", "--include", "b.json", "--name", "B")])
+    jobs = stack.download_many([
+        ("fi/pair", "--include", "pair-shared.bin", "--include", "a.json", "--name", "A"),
+        ("fi/pair", "--include", "pair-shared.bin", "--include", "b.json", "--name", "B"),
+    ])
     assert jobs[0]["variant_id"] != jobs[1]["variant_id"]
     rows = checks.wait_settled(stack, timeout=60, housekeeping_every=0)
 
-    assert [(r["state"], r["attempt"]) for r in rows] == [("succeeded", 1), ("succeeded", 1)], checks.describe(rows)
+    assert [(r["state"], r["attempt"]) for r in rows] == [("succeeded", 1), ("succeeded", 1)], \
+        checks.describe(rows)
     a, b = rows
     assert {stack.cluster_of_pid(checks.worker_pid(r)) for r in rows} == {"a", "b"}, checks.describe(rows)
-    assert max(a["started_at"], b["started_at"]) < min(a["finished_at"], b["finished_at"]), "they did not overlap"
+    assert max(a["started_at"], b["started_at"]) < min(a["finished_at"], b["finished_at"]), \
+        "they did not overlap"
     assert checks.payload_bytes(hub, "fi/pair", "pair-shared.bin") == len(shared)
     assert len(checks.gets(hub, "fi/pair", "pair-shared.bin")) == 1
     # One of them received the bytes, the other found the published blob and re-hashed it.
-    sources = sorted(next(f["hash_source"] for f in r["verification"]["files"] if f["path"] == "pair-shared.bin")
+    sources = sorted(next(f["hash_source"] for f in r["verification"]["files"]
+                          if f["path"] == "pair-shared.bin")
                      for r in rows)
     assert sources == ["rehash", "stream"], sources
     etag = repo.files["pair-shared.bin"].etag
@@ -158,7 +167,8 @@ def test_a_job_waiting_out_a_hub_outage_is_not_declared_lost(make_stack, hub, tm
 
     hub.down = True
     job = stack.download("fi/patient")
-    workers.wait_for(lambda: checks.job_rows(stack)[0]["state"] == "running", timeout=30, message="the job claimed")
+    workers.wait_for(lambda: checks.job_rows(stack)[0]["state"] == "running", timeout=30,
+                     message="the job claimed")
     claimed = time.monotonic()
     while time.monotonic() - claimed < 4.5:  # cron keeps reaping while the Hub is down
         stack.housekeeping()

@@ -14,7 +14,8 @@ def test_the_token_is_stored_encrypted_in_postgresql_and_shown_by_its_last_4_cha
     token = "hf_" + secrets.token_hex(17)
     hub.add_token(token, user="alice", can_access=["*"])
 
-    saved = stack.manage("configure", "--hub-endpoint", hub.url, "--hf-token-stdin", "--json", input=token + "\n")
+    saved = stack.manage("configure", "--hub-endpoint", hub.url, "--hf-token-stdin", "--json",
+                         input=token + "\n")
     assert token not in saved.stdout + saved.stderr
     assert f"…{token[-4:]}" in json.loads(saved.stdout)["token"]
 

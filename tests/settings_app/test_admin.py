@@ -6,15 +6,12 @@ from django.urls import reverse
 
 from settings_app.forms import exact_size
 from settings_app.models import Setting
+from tests.settings_helpers import change_url
 
 pytestmark = pytest.mark.django_db
 
 TOKEN = "hf_SecretAdminToken9876"
 TEST_TOKEN = reverse("admin:settings_app_setting_test_token")
-
-
-def change_url() -> str:
-    return reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
 
 
 def form_data(setting: Setting, **overrides) -> dict:
@@ -124,7 +121,8 @@ def test_settings_page_refuses_malformed_completeness_rules(admin_client):
     url = reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
     page = admin_client.get(url)
     form = page.context["adminform"].form
-    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k not in ("hf_token", "clear_token")}
+    data = {k: ("" if v is None else v) for k, v in form.initial.items()
+            if k not in ("hf_token", "clear_token")}
     data.update(completeness_rules='{"voice": "*.onnx"}', segment_min_size="256MB", min_free_space="",
                 bandwidth_limit="", max_parallel_files=4, segments_per_file=1, reverify_interval_hours=24)
     response = admin_client.post(url, data)

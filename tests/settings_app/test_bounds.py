@@ -2,15 +2,11 @@
 saved and applied where threads start; and numbers too large for the database are refused as bad
 input by `configure` and the Settings page, never a traceback."""
 
-import io
 import json
 import threading
 import time
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.urls import reverse
 
 from downloads.models import JobState
 from engine.cache.layout import RepoCache
@@ -19,6 +15,7 @@ from engine.transfer.segments import ALIGN, sidecar_path
 from settings_app.models import Setting
 from tests.jobs import run_download, start_job
 from tests.modelfiles import pseudo_random_bytes
+from tests.settings_helpers import change_url, form_data, run_configure
 
 pytestmark = pytest.mark.django_db
 
@@ -46,15 +43,6 @@ class PeakThreads:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._sampler.join()
-
-
-def run_configure(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("configure", *args, stdout=out, stderr=io.StringIO())
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 # --- clamped where threads start ------------------------------------------------------------------
@@ -131,8 +119,9 @@ def test_configure_accepts_values_within_the_bounds(configured):
 
 
 @pytest.mark.parametrize(("option", "value"), [
-    ("--max-concurrent-downloads", HUGE), ("--reverify-interval-hours", HUGE), ("--min-free-space", HUGE + "TB"),
-    ("--segment-min-size", HUGE + "TB"), ("--bandwidth-limit", HUGE + "TB"), ("--min-free-space", "9" * 400),
+    ("--max-concurrent-downloads", HUGE), ("--reverify-interval-hours", HUGE),
+    ("--min-free-space", HUGE + "TB"), ("--segment-min-size", HUGE + "TB"),
+    ("--bandwidth-limit", HUGE + "TB"), ("--min-free-space", "9" * 400),
     ("--max-parallel-files", HUGE), ("--bandwidth-limit", "9" * 2000),
 ])
 def test_configure_refuses_numbers_too_large_for_the_database(configured, option, value):
@@ -144,20 +133,6 @@ def test_configure_refuses_numbers_too_large_for_the_database(configured, option
 
 
 # --- the Settings page ----------------------------------------------------------------------------
-def change_url() -> str:
-    return reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
-
-
-def form_data(**overrides) -> dict:
-    setting = Setting.load()
-    data = {"hub_endpoint": setting.hub_endpoint, "storage_dir": setting.storage_dir, "max_concurrent_downloads": "",
-            "max_parallel_files": 4, "segments_per_file": 1, "segment_min_size": "256MB", "min_free_space": "0",
-            "bandwidth_limit": "", "reverify_interval_hours": 24, "completeness_rules": "{}", "hf_token": "",
-            "_save": "Save"}
-    data.update(overrides)
-    return data
-
-
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"max_parallel_files": 33}, "At most 32 files per job at once."),
     ({"segments_per_file": 17}, "At most 16 connections per file."),

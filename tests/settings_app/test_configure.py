@@ -29,7 +29,8 @@ def test_configure_check_token_reports_user_and_role_or_why_not(configured, hub,
     set_token(GOOD_TOKEN)
     call_command("configure", "--check-token", "--json")
     out = json.loads(capsys.readouterr().out)
-    assert out["token_check"]["ok"] and out["token_check"]["user"] == "carol" and out["token_check"]["role"] == "write"
+    assert (out["token_check"]["ok"] and out["token_check"]["user"] == "carol"
+            and out["token_check"]["role"] == "write")
     assert out["token"].endswith("(saved in Settings)") and GOOD_TOKEN[-4:] in out["token"]
     set_token("hf_NotKnownAnywhere9999")
     with pytest.raises(CommandError):

@@ -2,36 +2,24 @@
 `configure` (exit status 2) and the Settings page alike; relative folders are taken from the project
 folder and shown as the absolute folder they are."""
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.urls import reverse
 
 from settings_app.models import Setting
 from settings_app.validators import check_storage_dir
+from tests.settings_helpers import change_url, form_data, run_configure
 
 pytestmark = pytest.mark.django_db
 
 PROJECT = Path(settings.BASE_DIR).resolve()
 
 
-def run_configure(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("configure", *args, stdout=out, stderr=io.StringIO())
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
-
-
-@pytest.mark.parametrize("value", ["", "  ", "/", "/etc", "/etc/modelhub", "/usr/local/models", "/var", "/proc/1",
-                                   "/dev/shm/models", "/root", "/run", "/home", "/lib", "/boot", "/sys/x",
-                                   "/var/../etc", str(PROJECT), str(PROJECT.parent), "."])
+@pytest.mark.parametrize("value", ["", "  ", "/", "/etc", "/etc/modelhub", "/usr/local/models", "/var",
+                                   "/proc/1", "/dev/shm/models", "/root", "/run", "/home", "/lib", "/boot",
+                                   "/sys/x", "/var/../etc", str(PROJECT), str(PROJECT.parent), "."])
 def test_configure_refuses_blank_system_and_checkout_folders(configured, storage, value):
     code, output = run_configure("--storage-dir", value)
     assert code == 2, output
@@ -47,7 +35,8 @@ def test_blank_storage_dir_says_how_to_reset_and_default_resets(configured):
     assert json.loads(output)["storage_dir"] == str(Path(settings.MODELHUB_STORAGE_DIR).resolve())
 
 
-@pytest.mark.parametrize("value", ["/var/lib/modelhub-test-storage", "/run/media/disk/models", "/home/someone/models"])
+@pytest.mark.parametrize("value", ["/var/lib/modelhub-test-storage", "/run/media/disk/models",
+                                   "/home/someone/models"])
 def test_folders_below_var_run_and_home_are_fine(value):
     assert check_storage_dir(value) == Path(value)
 
@@ -66,20 +55,6 @@ def test_relative_folder_is_taken_from_the_project_folder_and_printed(configured
 
 
 # --- the Settings page ----------------------------------------------------------------------------
-def change_url() -> str:
-    return reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
-
-
-def form_data(**overrides) -> dict:
-    setting = Setting.load()
-    data = {"hub_endpoint": setting.hub_endpoint, "storage_dir": setting.storage_dir, "max_concurrent_downloads": "",
-            "max_parallel_files": 4, "segments_per_file": 1, "segment_min_size": "256MB", "min_free_space": "0",
-            "bandwidth_limit": "", "reverify_interval_hours": 24, "completeness_rules": "{}", "hf_token": "",
-            "_save": "Save"}
-    data.update(overrides)
-    return data
-
-
 @pytest.mark.parametrize(("value", "reason"), [("/", "system folder"), ("/usr/share/models", "system folder"),
                                                (str(PROJECT), "code checkout"), ("..", "code checkout")])
 def test_settings_page_refuses_the_same_folders(admin_client, configured, storage, value, reason):
@@ -96,8 +71,8 @@ def test_settings_page_empty_folder_means_the_default(admin_client, configured):
 def test_settings_page_shows_where_a_relative_folder_went(admin_client, configured):
     target = PROJECT / "test-artifacts" / "relative-storage-form"
     try:
-        response = admin_client.post(change_url(), form_data(storage_dir="test-artifacts/relative-storage-form"),
-                                     follow=True)
+        data = form_data(storage_dir="test-artifacts/relative-storage-form")
+        response = admin_client.post(change_url(), data, follow=True)
         assert Setting.load().storage_dir == str(target)
         assert f"models land in {target}" in " ".join(str(m) for m in response.context["messages"])
         assert f'value="{target}"' in response.content.decode()
@@ -106,7 +81,8 @@ def test_settings_page_shows_where_a_relative_folder_went(admin_client, configur
 
 
 def test_a_folder_saved_before_the_check_is_flagged(admin_client, configured):
-    Setting.objects.filter(pk=1).update(storage_dir=str(PROJECT))  # what `configure --storage-dir ''` used to save
+    # what `configure --storage-dir ''` used to save
+    Setting.objects.filter(pk=1).update(storage_dir=str(PROJECT))
     response = admin_client.get(change_url())
     assert "code checkout" in " ".join(str(m) for m in response.context["messages"])
     code, output = run_configure("--json")

@@ -7,8 +7,6 @@ import io
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.urls import reverse
 
 from downloads.models import JobState
@@ -17,6 +15,7 @@ from settings_app.models import Setting
 from settings_app.tokens import resolve_token
 from tests.jobs import run_download
 from tests.modelfiles import make_gguf
+from tests.settings_helpers import change_url, form_data, run_configure
 
 pytestmark = pytest.mark.django_db
 
@@ -42,22 +41,6 @@ def saved_token(configured, hub):
     return configured
 
 
-def change_url() -> str:
-    return reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
-
-
-def form_data(**overrides) -> dict:
-    setting = Setting.load()
-    data = {
-        "hub_endpoint": setting.hub_endpoint, "storage_dir": setting.storage_dir, "max_concurrent_downloads": "",
-        "max_parallel_files": 4, "segments_per_file": 1, "segment_min_size": "256MB", "min_free_space": "0",
-        "bandwidth_limit": "", "reverify_interval_hours": 24, "completeness_rules": "{}", "hf_token": "",
-        "_save": "Save",
-    }
-    data.update(overrides)
-    return data
-
-
 def authorizations(server) -> list[str]:
     return [r.authorization for r in server.requests if r.authorization]
 
@@ -70,18 +53,9 @@ def settings_editor() -> User:
     return user
 
 
-def run_configure(*args: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("configure", *args, stdout=out, stderr=err)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
-
-
 # --- the admin ------------------------------------------------------------------------------------
-def test_editor_who_changes_the_endpoint_and_presses_test_token_never_sends_the_token(client, saved_token, hub,
-                                                                                     attacker):
+def test_editor_who_changes_the_endpoint_and_presses_test_token_never_sends_the_token(
+        client, saved_token, hub, attacker):
     client.force_login(settings_editor())
     page = client.get(change_url()).content.decode()
     assert 'name="confirm_token_endpoint"' not in page  # editing Settings is not enough to confirm
@@ -103,8 +77,8 @@ def test_editor_who_changes_the_endpoint_and_presses_test_token_never_sends_the_
     assert "Use the saved token with the new endpoint" in page  # the page says how
 
 
-def test_endpoint_change_is_in_the_admin_log_with_both_endpoints_and_never_the_token(admin_client, saved_token,
-                                                                                    hub, attacker):
+def test_endpoint_change_is_in_the_admin_log_with_both_endpoints_and_never_the_token(
+        admin_client, saved_token, hub, attacker):
     admin_client.post(change_url(), form_data(hub_endpoint=attacker.url))
     entry = LogEntry.objects.get(change_message__startswith="Hub endpoint changed")
     assert hub.url in entry.change_message and attacker.url in entry.change_message
@@ -118,7 +92,8 @@ def test_confirming_the_new_endpoint_sends_the_token_there_and_is_logged(admin_c
     assert 'name="confirm_token_endpoint"' in admin_client.get(change_url()).content.decode()
 
     admin_client.post(change_url(), form_data(confirm_token_endpoint="on"))
-    assert LogEntry.objects.filter(change_message=f"Confirmed the saved HF token for {attacker.url}.").exists()
+    assert LogEntry.objects.filter(
+        change_message=f"Confirmed the saved HF token for {attacker.url}.").exists()
     response = admin_client.post(TEST_TOKEN, follow=True)
     assert "user victim" in " ".join(str(m) for m in response.context["messages"])
     assert authorizations(attacker) == [f"Bearer {TOKEN}"]
@@ -164,7 +139,8 @@ def test_a_gated_repo_after_an_endpoint_change_says_the_token_is_held_back(saved
     assert authorizations(attacker) == []
 
 
-def test_a_private_repo_after_an_endpoint_change_is_not_found_and_names_the_held_back_token(saved_token, attacker):
+def test_a_private_repo_after_an_endpoint_change_is_not_found_and_names_the_held_back_token(saved_token,
+                                                                                           attacker):
     # A private repo and a missing one look the same without a token: the code stays repo_not_found
     # (no false claim), and the message says a saved token was held back.
     attacker.add_repo("org/locked", {"model.gguf": make_gguf()}, private=True)
@@ -173,7 +149,8 @@ def test_a_private_repo_after_an_endpoint_change_is_not_found_and_names_the_held
     setting.save()
     job = run_download("org/locked")
     assert job.error_code == "repo_not_found"
-    assert "If the repository is private" in job.error_message and "--confirm-token-endpoint" in job.error_message
+    assert ("If the repository is private" in job.error_message
+            and "--confirm-token-endpoint" in job.error_message)
     assert TOKEN not in job.error_message + job.guidance
     assert authorizations(attacker) == []
 

@@ -33,7 +33,8 @@ def messages_of(response) -> list[str]:
 
 def run_queued() -> list[DownloadJob]:
     """What a worker does: run every queued job, oldest first, with the real download path."""
-    for pk in DownloadJob.objects.filter(state=JobState.QUEUED).order_by("created_at").values_list("pk", flat=True):
+    queued = DownloadJob.objects.filter(state=JobState.QUEUED).order_by("created_at")
+    for pk in queued.values_list("pk", flat=True):
         tasks.run_job(pk)
     return list(DownloadJob.objects.order_by("pk"))
 

@@ -23,7 +23,8 @@ def test_download_action_joins_an_active_job_and_says_so(admin_client, configure
                for m in messages_of(response))
 
 
-def test_cancel_and_retry_actions_on_jobs_use_the_services_and_write_the_admin_log(admin_client, admin_user, configured):
+def test_cancel_and_retry_actions_on_jobs_use_the_services_and_write_the_admin_log(admin_client, admin_user,
+                                                                                   configured):
     variant, _ = services.get_or_create_variant(repo_id="org/x")
     job, _ = services.enqueue(variant)
     response = act(admin_client, "cancel_selected", [job], url=JOBS)

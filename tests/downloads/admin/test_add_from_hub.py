@@ -11,7 +11,8 @@ ADD_FROM_HUB = reverse("admin:downloads_modelvariant_add_from_hub")
 
 
 def test_add_from_hub_shows_commit_files_and_grouped_choices(admin_client, configured, hub):
-    repo = hub.add_repo("org/gguf", {"m-Q4_K_M.gguf": make_gguf(), "m-Q8_0.gguf": make_gguf(), "README.md": b"#"})
+    repo = hub.add_repo("org/gguf", {"m-Q4_K_M.gguf": make_gguf(), "m-Q8_0.gguf": make_gguf(),
+                                     "README.md": b"#"})
     page = admin_client.get(ADD_FROM_HUB, {"repo_id": "org/gguf", "repo_type": "model"}).content.decode()
     assert repo.sha in page and "files readable" in page and "No token: public repos only." in page
     assert 'value="gguf:m-Q4_K_M"' in page and 'value="gguf:m-Q8_0"' in page and 'value="all"' in page
@@ -19,8 +20,8 @@ def test_add_from_hub_shows_commit_files_and_grouped_choices(admin_client, confi
     assert "<details" in page and "All 3 files" in page
 
 
-def test_add_from_hub_creates_one_variant_per_ticked_choice_and_downloads(admin_client, admin_user, configured, hub,
-                                                                          django_capture_on_commit_callbacks):
+def test_add_from_hub_creates_one_variant_per_ticked_choice_and_downloads(
+        admin_client, admin_user, configured, hub, django_capture_on_commit_callbacks):
     hub.add_repo("org/gguf", {"m-Q4_K_M.gguf": make_gguf(), "m-Q8_0.gguf": make_gguf(), "README.md": b"#"})
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(ADD_FROM_HUB, {
@@ -30,7 +31,8 @@ def test_add_from_hub_creates_one_variant_per_ticked_choice_and_downloads(admin_
     assert (variant.name, variant.include, variant.exclude) == ("Q4_K_M", ["m-Q4_K_M.gguf"], [])
     job = DownloadJob.objects.get()
     assert job.requested_by == admin_user and job.dispatched_at is not None
-    assert response.redirect_chain[-1][0] == reverse("admin:downloads_modelvariant_changelist") + "?q=org%2Fgguf"
+    assert (response.redirect_chain[-1][0]
+            == reverse("admin:downloads_modelvariant_changelist") + "?q=org%2Fgguf")
     text = " ".join(str(m) for m in response.context["messages"])
     assert "Created 1 variant(s)" in text and "queued 1 new job(s)" in text
 
@@ -72,8 +74,8 @@ def test_add_from_hub_lists_a_2000_file_repo_across_tree_pages(admin_client, con
     ({"repo_id": "org/missing"}, "repo_id", "repo_not_found"),
     ({"repo_id": "org/gguf", "revision": "nope"}, "revision", "revision_not_found"),
 ])
-def test_add_from_hub_explains_bad_input_on_the_form_and_creates_nothing(admin_client, configured, hub, params,
-                                                                         field, fragment):
+def test_add_from_hub_explains_bad_input_on_the_form_and_creates_nothing(
+        admin_client, configured, hub, params, field, fragment):
     hub.add_repo("org/gguf", {"m-Q4_K_M.gguf": make_gguf()})
     response = admin_client.get(ADD_FROM_HUB, {"repo_type": "model", **params})
     assert fragment in " ".join(response.context["lookup"].errors[field])

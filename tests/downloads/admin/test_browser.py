@@ -17,8 +17,9 @@ from tests.modelfiles import GGML_F32, make_gguf
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]
 PASSWORD = "browser-Secret-123"
 
 
@@ -30,7 +31,8 @@ def big_gguf(name: str) -> bytes:
 @pytest.fixture
 def browser(monkeypatch):
     if not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium (the browser tests drive Debian's Chromium)"
+        message = (f"{CHROMIUM} is missing: apt-get install -y chromium "
+                   "(the browser tests drive Debian's Chromium)")
         if os.environ.get("MODELHUB_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -96,7 +98,8 @@ def watch_percent(locator, *, until: str = "100.0%", timeout: float = 40, on_fir
     raise AssertionError(f"percent never reached {until}; saw {sorted(set(seen))}")
 
 
-def test_add_from_hub_pick_one_quant_download_it_and_watch_it_verify(page, live_server, hub, worker, artifacts_dir):
+def test_add_from_hub_pick_one_quant_download_it_and_watch_it_verify(page, live_server, hub, worker,
+                                                                      artifacts_dir):
     hub.add_repo("org/llm-gguf", {"llm-Q4_K_M.gguf": big_gguf("q4"), "llm-Q8_0.gguf": big_gguf("q8"),
                                   "README.md": b"# two quants"})
     hub.throttle(2_000_000)

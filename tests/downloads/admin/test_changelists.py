@@ -48,23 +48,26 @@ def count_queries(client, url, params=None) -> int:
     return len(ctx.captured_queries)
 
 
-def test_changelists_and_progress_endpoint_use_a_constant_number_of_queries(admin_client, admin_user, configured):
+def test_changelists_and_progress_endpoint_use_a_constant_number_of_queries(admin_client, admin_user,
+                                                                            configured):
     few = make_jobs(5, by=admin_user, bytes_total=100, bytes_done=10)
     counts_few = [count_queries(admin_client, JOBS), count_queries(admin_client, VARIANTS),
-                  count_queries(admin_client, PROGRESS, {"ids": ",".join(str(j.pk) for j in few),
-                                                         "variants": ",".join(str(j.variant_id) for j in few)})]
+                  count_queries(admin_client, PROGRESS, {
+                      "ids": ",".join(str(j.pk) for j in few),
+                      "variants": ",".join(str(j.variant_id) for j in few)})]
     many = few + make_jobs(45, by=admin_user, bytes_total=100, bytes_done=10)
     counts_many = [count_queries(admin_client, JOBS), count_queries(admin_client, VARIANTS),
-                   count_queries(admin_client, PROGRESS, {"ids": ",".join(str(j.pk) for j in many),
-                                                          "variants": ",".join(str(j.variant_id) for j in many)})]
+                   count_queries(admin_client, PROGRESS, {
+                       "ids": ",".join(str(j.pk) for j in many),
+                       "variants": ",".join(str(j.variant_id) for j in many)})]
     assert counts_few == counts_many
     assert counts_many[2] <= 5  # session, user, variants + latest job ids, jobs with variants
 
 
 def test_changelists_render_progress_bars_without_javascript(admin_client, configured):
     [job] = make_jobs(1)
-    DownloadJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, bytes_total=4_000_000, bytes_done=1_000_000,
-                                                 speed_bps=1_000_000.0)
+    DownloadJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, bytes_total=4_000_000,
+                                                 bytes_done=1_000_000, speed_bps=1_000_000.0)
     for url in (JOBS, VARIANTS):
         page = admin_client.get(url).content.decode()
         assert 'style="width: 25.0%"' in page and f'data-mh-job="{job.pk}" data-mh-field="pct">25.0%' in page

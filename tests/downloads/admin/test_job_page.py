@@ -1,4 +1,5 @@
-"""The job page (state, guidance, verification, events; its buttons) and the variant page's Download button."""
+"""The job page (state, guidance, verification, events; its buttons) and the variant page's Download
+button."""
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -12,14 +13,16 @@ from tests.downloads.admin.helpers import JOBS, act, gguf_repo, job_url, make_jo
 pytestmark = pytest.mark.django_db
 
 
-def test_download_action_runs_for_real_and_job_page_shows_verification(admin_client, admin_user, configured, hub):
+def test_download_action_runs_for_real_and_job_page_shows_verification(admin_client, admin_user, configured,
+                                                                        hub):
     gguf_repo(hub)
     variant, _ = services.get_or_create_variant(repo_id="org/gguf", include=["m-Q4_K_M.gguf"], name="Q4_K_M")
     response = act(admin_client, "download_selected", [variant])
     job = DownloadJob.objects.get()
     assert job.requested_by == admin_user and job.origin == "admin"
     assert f'Download: queued 1 new job(s): <a href="{job_url(job)}">{job.pk}</a>.' in messages_of(response)
-    assert LogEntry.objects.filter(object_id=str(variant.pk), change_message=f"Download: queued job {job.pk}").exists()
+    assert LogEntry.objects.filter(object_id=str(variant.pk),
+                                   change_message=f"Download: queued job {job.pk}").exists()
 
     [job] = run_queued()
     assert job.state == JobState.SUCCEEDED, job.error_message
@@ -32,7 +35,8 @@ def test_download_action_runs_for_real_and_job_page_shows_verification(admin_cli
     # the page's order: state, (guidance), verification, events
     assert page.index('id="mh-state"') < page.index('id="mh-verification"') < page.index('id="mh-events"')
     assert "all files verified" in page  # an event row
-    variant_page = admin_client.get(reverse("admin:downloads_modelvariant_change", args=[variant.pk])).content.decode()
+    variant_url = reverse("admin:downloads_modelvariant_change", args=[variant.pk])
+    variant_page = admin_client.get(variant_url).content.decode()
     assert f'href="{job_url(job)}">Job {job.pk}</a>' in variant_page
     assert "1 file(s)" in variant_page  # manifest summary
 
@@ -46,11 +50,13 @@ def test_failed_job_page_shows_error_code_and_clickable_guidance(admin_client, c
     assert 'id="mh-guidance"' in page and "<code>repo_not_found</code>" in page
     assert f'<a href="{hub.url}/org/missing" rel="noopener noreferrer" target="_blank">' in page
     assert page.index('id="mh-state"') < page.index('id="mh-guidance"') < page.index('id="mh-events"')
-    assert "<code>repo_not_found</code>" in admin_client.get(JOBS, {"error_code": "repo_not_found"}).content.decode()
+    assert "<code>repo_not_found</code>" in admin_client.get(
+        JOBS, {"error_code": "repo_not_found"}).content.decode()
 
 
 def test_linkify_escapes_everything_and_links_only_http_urls():
-    html = linkify('Bad <script>alert(1)</script> see https://hub.example/org/x?a=1&b="2". Or javascript:alert(1)')
+    html = linkify('Bad <script>alert(1)</script> see https://hub.example/org/x?a=1&b="2". '
+                   'Or javascript:alert(1)')
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert '<a href="https://hub.example/org/x?a=1&amp;b=" rel="noopener noreferrer" target="_blank">' in html
     assert "&quot;2&quot;." in html  # the quote ends the URL; the rest stays escaped text

@@ -81,7 +81,8 @@ def test_posts_without_a_csrf_token_are_refused(admin_user, job):
         assert client.post(url).status_code == 403, url
     action = {"action": "cancel_selected", "_selected_action": [job.pk]}
     assert client.post(JOBS, action).status_code == 403
-    assert client.post(ADD_FROM_HUB, {"repo_id": "org/x", "choices": ["all"], "kind": "text"}).status_code == 403
+    assert client.post(ADD_FROM_HUB, {"repo_id": "org/x", "choices": ["all"],
+                                      "kind": "text"}).status_code == 403
     assert_nothing_changed(job)
 
     client.get(reverse("admin:downloads_downloadjob_change", args=[job.pk]))  # sets the CSRF cookie
@@ -151,9 +152,11 @@ def test_settings_change_and_test_token_need_change_setting(client, configured):
     url = reverse("admin:settings_app_setting_change", args=[Setting.load().pk])
     page = client.get(url).content.decode()
     assert 'name="hf_token"' not in page and "Test token</button>" not in page
-    assert "No token: public repos only." in page  # the read-only line still shows where a token would come from
+    # the read-only line still shows where a token would come from
+    assert "No token: public repos only." in page
     response = client.post(url, {"hub_endpoint": "https://evil.example", "max_parallel_files": 4,
-                                 "reverify_interval_hours": 24, "segments_per_file": 1, "segment_min_size": "1MB"})
+                                 "reverify_interval_hours": 24, "segments_per_file": 1,
+                                 "segment_min_size": "1MB"})
     assert response.status_code == 403
     assert client.post(TEST_TOKEN).status_code == 403
     assert Setting.load().hub_endpoint == configured.hub_endpoint

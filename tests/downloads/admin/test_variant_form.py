@@ -10,7 +10,8 @@ from downloads.models import ModelVariant
 pytestmark = pytest.mark.django_db
 
 
-def test_variant_form_takes_one_glob_per_line_and_normalises_through_the_service_cleaners(admin_client, configured):
+def test_variant_form_takes_one_glob_per_line_and_normalises_through_the_service_cleaners(admin_client,
+                                                                                          configured):
     response = admin_client.post(reverse("admin:downloads_modelvariant_add"), {
         "repo_id": "https://huggingface.co/org/gguf", "repo_type": "model", "revision": "", "name": "Q4_K_M",
         "kind": "text", "include": "*Q4_K_M*.gguf\n\nREADME.md\n*Q4_K_M*.gguf", "exclude": "",
@@ -21,7 +22,8 @@ def test_variant_form_takes_one_glob_per_line_and_normalises_through_the_service
     assert variant.include == ["*Q4_K_M*.gguf", "README.md"]
     assert LogEntry.objects.filter(object_id=str(variant.pk), action_flag=1).exists()
 
-    page = admin_client.get(reverse("admin:downloads_modelvariant_change", args=[variant.pk])).content.decode()
+    change = reverse("admin:downloads_modelvariant_change", args=[variant.pk])
+    page = admin_client.get(change).content.decode()
     assert "*Q4_K_M*.gguf\nREADME.md</textarea>" in page  # edited back as one glob per line
 
 

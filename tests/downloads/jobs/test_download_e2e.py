@@ -81,8 +81,9 @@ def test_progress_writes_are_throttled_for_many_small_files(configured, hub):
     with CaptureQueriesContext(connection) as ctx:
         job = runner.run_job(job.pk)
     assert job.state == JobState.SUCCEEDED and job.files_done == 100
-    job_updates = [q for q in ctx.captured_queries if q["sql"].startswith('UPDATE "downloads_downloadjob"')]
-    event_inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "downloads_jobevent"')]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    job_updates = [q for q in sql if q.startswith('UPDATE "downloads_downloadjob"')]
+    event_inserts = [q for q in sql if q.startswith('INSERT INTO "downloads_jobevent"')]
     assert len(job_updates) < 25, f"{len(job_updates)} job-row writes for 100 files"
     assert len(event_inserts) < 10
 

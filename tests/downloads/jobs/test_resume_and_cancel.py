@@ -110,7 +110,8 @@ def test_files_of_a_variant_download_in_parallel(configured, hub):
     assert job.state == JobState.SUCCEEDED
     gets = [r for r in hub.requests if r.method == "GET" and r.file_path in files]
     # With 4 files and max_parallel_files=4 at least two transfers overlap in time.
-    overlaps = sum(1 for a in gets for b in gets if a is not b and a.time < b.time < (a.end_time or time.time()))
+    overlaps = sum(1 for a in gets for b in gets
+                   if a is not b and a.time < b.time < (a.end_time or time.time()))
     assert overlaps >= 1
 
 
@@ -167,7 +168,8 @@ def test_cancel_takes_effect_within_two_seconds_and_keeps_partial(configured, hu
 
 
 @pytest.mark.django_db(transaction=True)
-def test_killed_worker_is_resumed_by_next_run_resending_only_the_rest(configured, hub, storage, settings, tmp_path):
+def test_killed_worker_is_resumed_by_next_run_resending_only_the_rest(configured, hub, storage, settings,
+                                                                       tmp_path):
     settings.MODELHUB_HEARTBEAT_TIMEOUT = 2
     data = big_bytes(8_000_000)
     repo = hub.add_repo("org/kill", {"model.bin": data, "config.json": b"{}"})

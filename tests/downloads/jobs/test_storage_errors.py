@@ -25,7 +25,8 @@ def test_unsafe_paths_are_refused_before_any_write(configured, hub, storage):
     assert "../../escape.txt" in job.error_message
     assert hub.bytes_sent() == 0
     assert not (storage.parent / "escape.txt").exists()
-    assert not (storage / "models--org--evil" / "blobs").exists() or not any((storage / "models--org--evil" / "blobs").iterdir())
+    assert not (storage / "models--org--evil" / "blobs").exists() or \
+        not any((storage / "models--org--evil" / "blobs").iterdir())
 
 
 def test_insufficient_space_precheck_reports_bytes(configured, hub):
@@ -67,7 +68,8 @@ def test_disk_full_mid_write_keeps_partial_and_damages_nothing(configured, hub, 
     hub.throttle(400_000)
 
     def fill_disk_once_streaming():  # another program eats the space mid-download
-        workers.wait_for(lambda: partial.exists() and partial.stat().st_size > 0, timeout=20, message="partial")
+        workers.wait_for(lambda: partial.exists() and partial.stat().st_size > 0, timeout=20,
+                         message="partial")
         with open(small_fs / "filler", "wb") as fh:
             try:
                 while True:

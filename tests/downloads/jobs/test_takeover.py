@@ -22,8 +22,8 @@ HOST = socket.gethostname()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rerun_after_kill_9_of_download_wait_takes_over_at_once_and_resumes(configured, hub, storage, settings,
-                                                                             tmp_path, capsys):
+def test_rerun_after_kill_9_of_download_wait_takes_over_at_once_and_resumes(
+        configured, hub, storage, settings, tmp_path, capsys):
     settings.MODELHUB_HEARTBEAT_TIMEOUT = 60  # the production default: the rerun must not wait for it
     data = pseudo_random_bytes(6_000_000)
     repo = hub.add_repo("org/kill", {"model.bin": data, "config.json": b"{}"})

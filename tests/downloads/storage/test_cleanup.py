@@ -1,4 +1,5 @@
-"""cleanup_downloads and delete_files on a storage folder filled by real downloads plus hand-made leftovers."""
+"""cleanup_downloads and delete_files on a storage folder filled by real downloads plus hand-made
+leftovers."""
 
 import json
 import os
@@ -87,10 +88,12 @@ def test_dry_run_lists_what_would_go_and_deletes_nothing(leftovers):
     assert os.path.islink(leftovers["dangling"])
 
 
-def test_cleanup_removes_stale_leftovers_and_keeps_fresh_and_job_owned_partials(leftovers, installed, storage):
+def test_cleanup_removes_stale_leftovers_and_keeps_fresh_and_job_owned_partials(leftovers, installed,
+                                                                                 storage):
     report = run("cleanup_downloads")
     assert report["bytes_freed"] == 700 + 1234
-    assert not leftovers["stale"].exists() and not leftovers["orphan"].exists() and not leftovers["lock"].exists()
+    assert (not leftovers["stale"].exists() and not leftovers["orphan"].exists()
+            and not leftovers["lock"].exists())
     assert not os.path.lexists(leftovers["dangling"])
     assert leftovers["fresh"].exists() and leftovers["owned"].exists()
     kept = {item["path"]: item["detail"] for item in report["skipped"]}
@@ -158,7 +161,8 @@ def test_delete_files_frees_exactly_the_unshared_blobs(configured, hub, storage)
     assert not weights_blob.exists() and not os.path.lexists(snap / "model.safetensors")
     assert (snap / "config.json").exists() and (snap / "tokenizer.json").exists()
     a.refresh_from_db()
-    assert (a.status, a.manifest, a.local_path, a.last_verified_at) == (VariantStatus.NOT_DOWNLOADED, {}, "", None)
+    assert (a.status, a.manifest, a.local_path, a.last_verified_at) == (
+        VariantStatus.NOT_DOWNLOADED, {}, "", None)
     assert full_verify(b).state == JobState.SUCCEEDED
     assert not scan_cache_dir(storage).warnings
 
@@ -223,7 +227,8 @@ def test_cleanup_page_shows_a_dry_run_then_removes_on_confirm(client, installed,
     partial = write_partial(storage, FOLDER, 2500, hours=30)
     client.force_login(staff_user("cleaner", "view_modelvariant", "delete_files_modelvariant"))
     dry = client.post("/admin/storage/cleanup/", {"older_than": "24"})
-    assert dry.status_code == 200 and partial.name in dry.content.decode() and "2.5 KB" in dry.content.decode()
+    assert (dry.status_code == 200 and partial.name in dry.content.decode()
+            and "2.5 KB" in dry.content.decode())
     assert partial.exists()
     done = client.post("/admin/storage/cleanup/", {"older_than": "24", "confirm": "1", "item": str(partial)})
     assert done.status_code == 200 and "freed" in done.content.decode()

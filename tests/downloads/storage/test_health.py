@@ -73,7 +73,8 @@ def _run(*cmd: str) -> bool:
 
 
 @pytest.mark.django_db
-def test_storage_folder_removed_marks_the_variant_and_the_page_says_so(variant, storage, admin_client, capsys):
+def test_storage_folder_removed_marks_the_variant_and_the_page_says_so(variant, storage, admin_client,
+                                                                        capsys):
     shutil.rmtree(storage)
     assert tasks.reverify_installed() == []  # nothing to verify: there is no folder
     variant = refreshed(variant)
@@ -102,7 +103,8 @@ def test_snapshot_folder_removed_outside_modelhub(variant, admin_client):
     tasks.reverify_installed()
     variant = refreshed(variant)
     assert variant.status == VariantStatus.CORRUPT
-    assert variant.problem.startswith("Files removed outside ModelHub") and variant.local_path in variant.problem
+    assert (variant.problem.startswith("Files removed outside ModelHub")
+            and variant.local_path in variant.problem)
     assert "Files removed outside ModelHub" in storage_page(admin_client)
 
 
@@ -150,7 +152,8 @@ def test_read_only_storage_folder_is_flagged_and_cleared_when_writable(variant, 
 
 @pytest.mark.django_db
 def test_read_only_notice_does_not_demote_the_variant_when_a_download_fails(variant):
-    ModelVariant.objects.filter(pk=variant.pk).update(problem=f"{lifecycle.READ_ONLY}: /x (mounted read-only).")
+    notice = f"{lifecycle.READ_ONLY}: /x (mounted read-only)."
+    ModelVariant.objects.filter(pk=variant.pk).update(problem=notice)
     variant = refreshed(variant)
     job = DownloadJob.objects.create(variant=variant, state=JobState.FAILED, error_code="storage_error")
     lifecycle.variant_after_job(variant, job)

@@ -57,7 +57,8 @@ def test_import_registers_an_installed_variant_verified_by_hashing_every_file(ca
     [result] = scan("--path", str(other), "--import")
     assert result["outcome"] == "imported", result
     variant = ModelVariant.objects.get(pk=result["variant_id"])
-    assert (variant.status, variant.revision, variant.include, variant.commit) == ("installed", "main", [], repo.sha)
+    assert (variant.status, variant.revision, variant.include, variant.commit) == (
+        "installed", "main", [], repo.sha)
     assert variant.kind == "text" and variant.problem == "" and variant.last_verified_at is not None
     assert variant.local_path == path
     files = variant.manifest["files"]
@@ -113,7 +114,8 @@ def _assert_valid_hf_cache(storage, repo):
 def test_copy_brings_a_valid_layout_into_storage_and_keeps_the_source(cached, other, storage):
     repo, path = cached
     [result] = scan("--path", str(other), "--import", "--copy")
-    assert result["outcome"] == "imported" and result["bytes_copied"] == sum(f.size for f in repo.files.values())
+    assert (result["outcome"] == "imported"
+            and result["bytes_copied"] == sum(f.size for f in repo.files.values()))
     _assert_valid_hf_cache(storage, repo)
     variant = ModelVariant.objects.get(pk=result["variant_id"])
     assert variant.local_path == str(storage / FOLDER / "snapshots" / repo.sha)
@@ -183,7 +185,8 @@ def test_storage_page_lists_found_snapshots_and_imports_the_selected_ones(client
     assert f'value="{found.key}"' in page and repo.sha[:12] in page and "new" in page
     assert client.post("/admin/storage/import/", {"snapshot": found.key, "mode": "move",
                                                   "path": str(other)}).status_code == 403  # moving deletes
-    response = client.post("/admin/storage/import/", {"snapshot": found.key, "mode": "copy", "path": str(other)})
+    response = client.post("/admin/storage/import/", {"snapshot": found.key, "mode": "copy",
+                                                      "path": str(other)})
     assert response.status_code == 302
     variant = ModelVariant.objects.get(repo_id="org/tiny")
     assert variant.status == VariantStatus.INSTALLED
@@ -191,7 +194,8 @@ def test_storage_page_lists_found_snapshots_and_imports_the_selected_ones(client
     assert "registered as" in client.get("/admin/storage/", {"paths": str(other)}).content.decode()
 
 
-def test_a_cache_in_the_storage_folder_itself_is_registered_once_even_if_also_elsewhere(cached, other, hub, storage):
+def test_a_cache_in_the_storage_folder_itself_is_registered_once_even_if_also_elsewhere(cached, other, hub,
+                                                                                       storage):
     repo, _path = cached
     snapshot_download("org/tiny", cache_dir=storage, endpoint=hub.url, token=False)  # HF_HUB_CACHE=storage
     results = scan("--path", str(other), "--import")

@@ -101,7 +101,8 @@ def test_extra_locations_get_their_own_totals(configured, hub, storage, tmp_path
     assert overview.locations[0].total_bytes == files_total
     assert overview.locations[1].total_bytes == files_total
     assert overview.locations[1].is_storage is False
-    assert overview.locations[0].volume.free > 0 and overview.locations[0].volume.total >= overview.locations[0].volume.used
+    assert (overview.locations[0].volume.free > 0
+            and overview.locations[0].volume.total >= overview.locations[0].volume.used)
     # The other cache's snapshot is not claimed by the variant, whose files live in the storage folder.
     assert [r.location for r, _s in overview.unclaimed_snapshots] == [other]
 

@@ -23,7 +23,7 @@ from tests.engine.hub.world import (
 pytestmark = pytest.mark.django_db
 
 
-# --- blob ids --------------------------------------------------------------------------------------
+# --- blob ids ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("field", ["oid", "lfs"])
 def test_blob_id_that_is_a_path_is_refused_before_any_write(evil, world, storage, untouched, field):
     blobs = storage / "models--org--evil" / "blobs"
@@ -81,7 +81,7 @@ def test_malformed_size_is_a_protocol_error(evil, storage, untouched, size):
     assert_nothing_written(storage)
 
 
-# --- commit shas ------------------------------------------------------------------------------------
+# --- commit shas ---------------------------------------------------------------------------------------
 def test_commit_that_is_a_path_is_refused_before_any_write(evil, world, storage, untouched):
     snapshots = storage / "models--org--evil" / "snapshots"
     evil.repo(REPO, sha=relative(world / "victim2", snapshots), files={"config.json": b"{}"})
@@ -103,7 +103,7 @@ def test_malformed_commit_is_a_protocol_error_and_never_installed(evil, storage,
     assert_nothing_written(storage)
 
 
-# --- file paths --------------------------------------------------------------------------------------
+# --- file paths ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", ["../../escape.txt", "/etc/passwd", "a/../../b", "a\\..\\b", ".git/config"])
 def test_unsafe_file_path_is_refused_before_any_write(evil, storage, untouched, path):
     evil.repo(REPO, files={path: b"pwned", "config.json": b"{}"})
@@ -141,7 +141,7 @@ def test_a_name_just_under_the_limit_installs(evil, storage, untouched):
     untouched()
 
 
-# --- symlinks inside storage that lead out ------------------------------------------------------------
+# --- symlinks inside storage that lead out -------------------------------------------------------------
 def test_a_blobs_folder_that_links_outside_storage_is_not_written_through(evil, world, storage, untouched):
     repo_dir = storage / "models--org--evil"
     repo_dir.mkdir()

@@ -16,6 +16,7 @@ from tests.engine.hub.world import REPO, assert_nothing_written, run
 pytestmark = pytest.mark.django_db
 
 
+# --- answers without end, redirects out of http(s) ----------------------------------------------
 def test_endless_pagination_on_the_endpoint_is_a_protocol_error(evil, storage, untouched):
     evil.repo(REPO, files={"config.json": b"{}"},
               tree_link=f"{evil.url}/api/models/{REPO}/tree/{'a' * 40}?cursor=same")
@@ -55,7 +56,7 @@ def test_redirect_to_a_non_http_location_is_refused(evil, storage, untouched, lo
     untouched()
 
 
-# --- slow and lying bodies ------------------------------------------------------------------------------------
+# --- slow and lying bodies ------------------------------------------------------------------------------
 def test_a_trickling_server_is_dropped_as_network_and_the_retry_resumes(evil, storage, untouched, settings):
     settings.MODELHUB_LOW_SPEED_LIMIT = 1000
     settings.MODELHUB_LOW_SPEED_TIME = 0.3

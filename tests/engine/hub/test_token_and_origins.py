@@ -52,7 +52,8 @@ def test_api_redirect_to_another_origin_goes_without_the_token(evil, storage, un
         {"id": REPO, "sha": honest.sha, "siblings": [{"rfilename": "config.json"}]})
     job = run()
     assert job.state == JobState.SUCCEEDED, job.error_message
-    assert evil.requests_to(evil.elsewhere) and all(s.authorization is None for s in evil.requests_to(evil.elsewhere))
+    assert evil.requests_to(evil.elsewhere) and all(s.authorization is None
+                                                    for s in evil.requests_to(evil.elsewhere))
     assert evil.origins_that_saw(TOKEN) == {evil.url}
     untouched()
 

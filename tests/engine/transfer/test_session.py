@@ -28,7 +28,8 @@ def test_proxy_variables_apply_per_origin_like_requests(monkeypatch):
     again = session.merge_environment_settings("http://cdn.example/other", {}, True, True, None)
     assert again["proxies"]["http"] == "http://proxy.example:3128"
     # Proxies passed for one call are used as they are.
-    explicit = session.merge_environment_settings("http://cdn.example/x", {"http": "http://p:1"}, True, True, None)
+    explicit = session.merge_environment_settings("http://cdn.example/x", {"http": "http://p:1"}, True, True,
+                                                  None)
     assert explicit["proxies"]["http"] == "http://p:1"
 
 
