@@ -118,6 +118,22 @@ def guidance_for(code: str, *, endpoint: str = "", repo_id: str = "", repo_type:
                 "re-download only those files; if it fails again, the mirror or a proxy may be corrupting "
                 "data."
             )
+        case ErrorCode.INCOMPLETE:
+            kind = ctx.get("kind") or "model"
+            return (
+                f"The files match the Hub, but the selection is not a complete {kind} model: "
+                f"{ctx.get('detail') or _fmt_files(ctx.get('files'))}. Widen the variant's include globs to "
+                "take what is missing (or remove the exclude that drops it), or choose another kind if "
+                "the inferred one is wrong; then download again. Retrying as it is would fail the same way."
+            )
+        case ErrorCode.FORMAT_INVALID:
+            return (
+                f"{_fmt_files(ctx.get('files')) or 'A file'} has exactly the bytes the Hub publishes, "
+                "but they "
+                "are not a valid file of their format: the upload itself is broken, so downloading again "
+                f"cannot help. Choose another revision or quantization of {repo_id or 'the repo'}, and "
+                f"tell its owner at {page}."
+            )
         case ErrorCode.UNSAFE_PATH:
             return (
                 f"{endpoint or 'The Hub'} sent a file path, blob id or commit that would name a place "

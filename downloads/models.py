@@ -82,8 +82,9 @@ class ModelVariant(models.Model):
     include = models.JSONField(default=list, blank=True, help_text="glob patterns; empty: every file")
     exclude = models.JSONField(default=list, blank=True, help_text="glob patterns to leave out")
     kind = models.CharField(
-        max_length=50, blank=True, default="text",
-        help_text="text, voice, translation, embedding, files… (chooses the completeness rule)",
+        max_length=50, blank=True, default="auto",
+        help_text="auto (inferred from the repo), or text, embedding, translation, speech, voice, vision, "
+                  "diffusers, adapter, weights, files: chooses the completeness rule",
     )
     commit = models.CharField(max_length=40, blank=True, help_text="commit the revision resolved to")
     size_bytes = models.BigIntegerField(null=True, blank=True)
@@ -132,6 +133,12 @@ class ModelVariant(models.Model):
     def manifest_commit(self) -> str:
         """The commit the installed files belong to ('' when nothing is installed)."""
         return (self.manifest or {}).get("commit") or ""
+
+    @property
+    def installed_kind(self) -> dict | None:
+        """{chosen, kind, reason}: the completeness rule the installed files passed, and why."""
+        kind = (self.manifest or {}).get("kind")
+        return kind if isinstance(kind, dict) and kind.get("kind") else None
 
     @property
     def installed_commit(self) -> str:

@@ -28,45 +28,20 @@ from downloads.models import (
     WorkerBeat,
 )
 from downloads.storage.overview import variant_home
+from downloads.variants import get_or_create_variant
 from engine.errors import ErrorCode
 from engine.events import EventKind
-from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision, require_utf8
+from engine.selection import InvalidInput
 from settings_app.models import Setting
 
 log = logging.getLogger(__name__)
+__all__ = ["get_or_create_variant"]  # what the admin and commands call, defined with the variant rules
 
 # Failures worth another attempt on their own: the cause is likely gone a little later.
 AUTO_RETRY_CODES = {
     ErrorCode.NETWORK, ErrorCode.SERVER_ERROR, ErrorCode.RATE_LIMITED, ErrorCode.WORKER_LOST,
     ErrorCode.VERIFICATION_FAILED,
 }
-
-
-# --- variants -------------------------------------------------------------------------------------
-def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: str | None = "main",
-                          include: Iterable[str] | str = (), exclude: Iterable[str] | str = (),
-                          name: str = "", kind: str = "text") -> tuple[ModelVariant, bool]:
-    """Validate the selection and return its variant (unique on repo, type, revision, globs)."""
-    if repo_type not in ("model", "dataset"):
-        raise InvalidInput(f"repo type must be 'model' or 'dataset', not {repo_type!r}")
-    key = {
-        "repo_id": clean_repo_id(repo_id),
-        "repo_type": repo_type,
-        "revision": clean_revision(revision),
-        "include": clean_globs(include, "include"),
-        "exclude": clean_globs(exclude, "exclude"),
-    }
-    name = require_utf8((name or "").strip(), "name")
-    defaults = {"name": name[:100], "kind": require_utf8((kind or "text").strip(), "kind")[:50]}
-    try:
-        with transaction.atomic():
-            variant, created = ModelVariant.objects.get_or_create(**key, defaults=defaults)
-    except IntegrityError:  # created concurrently
-        variant, created = ModelVariant.objects.get(**key), False
-    if not created and name and variant.name != name[:100]:
-        ModelVariant.objects.filter(pk=variant.pk).update(name=name[:100])
-        variant.name = name[:100]
-    return variant, created
 
 
 # --- jobs -----------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     NAME_TOO_LONG = "name_too_long"
     PATH_CONFLICT = "path_conflict"
     REDIRECT_LOOP = "redirect_loop"
+    INCOMPLETE = "incomplete"
+    FORMAT_INVALID = "format_invalid"
     TOKEN_UNCONFIRMED = "token_unconfirmed"
     CANCELLED = "cancelled"
     WORKER_LOST = "worker_lost"

@@ -81,6 +81,9 @@ class ApiRoutes(HandlerBase):
         if repo_type == "model":
             info["modelId"] = repo_id
             info["spaces"] = []
+        card = hub.card_of(repo_type, repo_id)
+        info["tags"] = card.pop("tags", [])
+        info.update({k: v for k, v in card.items() if v is not None})
         return self._send_json(200, info)
 
     def _tree(self, repo_type: str, repo_id: str, segs: list[str]):

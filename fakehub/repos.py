@@ -24,6 +24,18 @@ class RepoStore:
         self._repos: dict[tuple[str, str], RepoState] = {}
         self._cdn_map: dict[str, tuple[str, str, HubFile]] = {}
         self._counter = 0
+        self._cards: dict[tuple[str, str], dict] = {}
+
+    def set_card(self, repo_id: str, *, repo_type: str = "model", pipeline_tag: str | None = None,
+                 library_name: str | None = None, tags: list[str] | None = None) -> None:
+        """What repo info says about the repo beside its files (the model card's metadata)."""
+        with self._lock:
+            self._cards[(repo_type, repo_id)] = {"pipeline_tag": pipeline_tag, "library_name": library_name,
+                                                 "tags": list(tags or [])}
+
+    def card_of(self, repo_type: str, repo_id: str) -> dict:
+        with self._lock:
+            return dict(self._cards.get((repo_type, repo_id), {}))
 
     def add_repo(
         self,

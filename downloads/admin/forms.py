@@ -5,13 +5,14 @@ from django import forms
 
 from downloads.models import ModelVariant, RepoType
 from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
-from engine.verify import DEFAULT_RULES
+from engine.verify import AUTO, KINDS
 from settings_app.models import Setting
 
 
 def kind_choices(current: str = "") -> list[tuple[str, str]]:
-    """Kinds with a completeness rule (built in, or added in Settings), plus the variant's current one."""
-    kinds = [k for k in DEFAULT_RULES if k != "*"]
+    """auto (inferred), the kinds with a completeness rule (built in, or added in Settings), plus the
+    variant's current one."""
+    kinds = [AUTO, *KINDS]
     kinds += sorted(k for k in (Setting.load().completeness_rules or {}) if k not in kinds and k != "*")
     if current and current not in kinds:
         kinds.append(current)
@@ -96,7 +97,8 @@ class CreateChoicesForm(forms.Form):
         "invalid_choice": "%(value)s is not among this repo's choices any more (the repo changed upstream?); "
                           "look it up again.",
     })
-    kind = forms.ChoiceField(initial="text", help_text="Completeness rule for the new variants.")
+    kind = forms.ChoiceField(initial=AUTO, help_text="Completeness rule for the new variants (auto: inferred "
+                                                      "from the repo's metadata and files).")
     download_now = forms.BooleanField(required=False, initial=True, label="Download now", label_suffix="")
 
     def __init__(self, *args, choice_keys: list[str], can_download: bool, **kwargs):

@@ -46,12 +46,16 @@ def variant_started(variant: ModelVariant, *, commit: str, size: int) -> None:
     _save(variant, **fields)
 
 
-def variant_installed(variant: ModelVariant, *, commit: str, manifest_files: dict, local_path: str) -> None:
+def variant_installed(variant: ModelVariant, *, commit: str, manifest_files: dict, local_path: str,
+                      kind: dict | None = None) -> None:
+    manifest = {"commit": commit, "files": manifest_files}
+    if kind:  # the rule that applied and why (auto: inferred once, with the Hub's metadata)
+        manifest["kind"] = kind
     _save(
         variant,
         status=VariantStatus.INSTALLED,
         commit=commit,
-        manifest={"commit": commit, "files": manifest_files},
+        manifest=manifest,
         size_bytes=sum(r["size"] for r in manifest_files.values()),
         local_path=local_path,
         last_verified_at=timezone.now(),
@@ -71,7 +75,12 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
             return
         _save(variant, status=VariantStatus.INSTALLED if was_installed else VariantStatus.NOT_DOWNLOADED)
         return
-    if job.error_code == ErrorCode.VERIFICATION_FAILED:
+    if job.error_code == ErrorCode.INCOMPLETE:
+        # The bytes are the Hub's; the selection is not a whole model: not installed, nothing corrupt.
+        summary = (job.verification or {}).get("summary") or job.error_message
+        _save(variant, status=VariantStatus.FAILED, problem=summary, last_verified_at=timezone.now())
+        return
+    if job.error_code in (ErrorCode.VERIFICATION_FAILED, ErrorCode.FORMAT_INVALID):
         summary = (job.verification or {}).get("summary") or job.error_message
         _save(variant, status=VariantStatus.CORRUPT, problem=summary, last_verified_at=timezone.now())
         return

@@ -6,7 +6,6 @@ lifecycle.finish, so a run that lost its job (reaped, cancelled) changes nothing
 """
 
 import logging
-import shutil
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from functools import cached_property
@@ -22,17 +21,19 @@ from downloads.models import DownloadJob, JobKind, JobState
 from downloads.storage.overview import variant_home
 from engine import selection
 from engine.cache.layout import RepoCache
+from engine.cache.space import check_space
 from engine.errors import ErrorCode, JobCancelled, JobError
 from engine.events import EventKind
 from engine.hub import HubClient, RemoteFile
 from engine.limits import job_parallelism
 from engine.retrying import Backoff
 from engine.transfer.progress import Progress, RateLimiter
-from engine.transfer.segments import present_bytes
 from engine.verify import (
+    AUTO,
     FileCheck,
     check_installed_file,
     fingerprint,
+    resolve_kind,
     verify_installed,
     verify_streamed,
 )
@@ -131,10 +132,15 @@ class JobRun:
                                files=gone, endpoint=self.hub.endpoint, repo_id=variant.repo_id,
                                repo_type=variant.repo_type, revision=revision)
         to_fetch = [f for f in files if not repair_only or f.path in repair_only]
-        self._check_space(to_fetch)
+        check_space(self.cache, to_fetch, force=job.force, min_free=self.setting.effective_min_free_space)
         total = sum(f.size for f in files)
         if not lifecycle.resolved(job, commit=snap.commit, total=total, files=len(files)):
             raise JobCancelled("This run lost its job (reaped as lost, or cancelled) before downloading.")
+        # The commit's whole file list, as huggingface_hub records it: offline loads then see what the
+        # commit holds (and which files of it are not here).
+        self.cache.write_tree(snap.commit, snap.files)
+        listed = [f.path for f in snap.files]
+        kind = resolve_kind(variant.kind, [f.path for f in files], listed, snap.facts, variant.repo_type)
         self.event(EventKind.RESOLVED, f"{variant.repo_id}@{revision} is commit {snap.commit[:12]}; "
                                f"{len(files)} file(s), {total:,} bytes")
 
@@ -146,9 +152,8 @@ class JobRun:
             self.cache.write_ref(variant.revision, snap.commit)
 
         self._start_verifying()
-        report = verify_streamed(self.cache, snap.commit, outcomes, kind=variant.kind,
-                                 repo_type=variant.repo_type, overrides=self.setting.completeness_rules,
-                                 extra=extra)
+        report = verify_streamed(self.cache, snap.commit, outcomes, kind=kind, repo_type=variant.repo_type,
+                                 overrides=self.setting.completeness_rules, extra=extra, listed=listed)
         manifest = {f.path: {**f.as_manifest(), "fingerprint": fingerprint(self.cache.blob_path(f.etag))}
                     for f in files if self.cache.blob_path(f.etag).exists()}
         self._finish_verified(report, manifest, commit=snap.commit)
@@ -217,27 +222,6 @@ class JobRun:
         self.monitor.tick(force=True)
         return outcomes, extra
 
-    def _check_space(self, to_fetch: list[RemoteFile]) -> None:
-        storage = self.cache.storage_dir
-        try:
-            storage.mkdir(parents=True, exist_ok=True)
-            free = shutil.disk_usage(storage).free
-        except OSError as exc:
-            raise JobError(ErrorCode.STORAGE_ERROR,
-                           f"Storage folder {storage} is not usable: {exc.strerror or exc}",
-                           storage_dir=str(storage), detail=exc.strerror or str(exc)) from None
-        needed = 0
-        for f in to_fetch:
-            if self.cache.blob_path(f.etag).exists() and not self.job.force:
-                continue
-            needed += max(0, f.size - present_bytes(self.cache.partial_path(f.etag)))
-        min_free = self.setting.effective_min_free_space
-        if needed + min_free > free:
-            raise JobError(ErrorCode.INSUFFICIENT_SPACE,
-                           f"Needs {needed:,} bytes plus {min_free:,} kept free, but {free:,} bytes are free "
-                           f"in {storage}",
-                           needed=needed, free=free, min_free=min_free, storage_dir=str(storage))
-
     # --- standalone verification
     def _verify(self) -> None:
         variant = self.variant
@@ -246,8 +230,11 @@ class JobRun:
         DownloadJob.objects.filter(pk=self.job.pk).update(
             state=JobState.VERIFYING, bytes_total=total, files_total=len(files), commit=variant.commit)
         self.job.bytes_total, self.job.files_total, self.job.state = total, len(files), JobState.VERIFYING
+        # auto: the kind inferred (with the Hub's metadata) when the files were installed
+        recorded = variant.installed_kind if variant.kind == AUTO else None
+        kind = recorded or resolve_kind(variant.kind, sorted(files), repo_type=variant.repo_type)
         report, new_fps = self.monitor.beating(lambda: verify_installed(
-            self.cache, variant.commit, files, kind=variant.kind, repo_type=variant.repo_type,
+            self.cache, variant.commit, files, kind=kind, repo_type=variant.repo_type,
             full=self.job.force, overrides=self.setting.completeness_rules, cancel=self.cancel,
             on_bytes=lambda n: self.progress.add(n, network=False)))
         manifest_files = {p: dict(r) for p, r in files.items()}
@@ -259,10 +246,17 @@ class JobRun:
     def _finish_verified(self, report: dict, manifest_files: dict, *, commit: str) -> None:
         self.job.verification = report
         if not report["ok"]:
-            raise JobError(ErrorCode.VERIFICATION_FAILED, f"Verification failed: {report['summary']}",
-                           files=report["failed_files"] or report["completeness"].get("missing", []))
+            # Only bytes that a new download can fix are worth another attempt (VERIFICATION_FAILED is
+            # retried); a broken upload or an incomplete selection fails the same way every time.
+            code = {"format": ErrorCode.FORMAT_INVALID, "completeness": ErrorCode.INCOMPLETE}.get(
+                report["failure"], ErrorCode.VERIFICATION_FAILED)
+            raise JobError(code, f"Verification failed: {report['summary']}",
+                           files=report["failed_files"] or report["completeness"].get("missing", []),
+                           kind=report["kind"].get("kind", ""),
+                           detail=report["completeness"].get("detail", ""))
         self.event(EventKind.VERIFIED, report["summary"])
         self._finish(JobState.SUCCEEDED, installed={"commit": commit, "manifest_files": manifest_files,
+                                                    "kind": report["kind"],
                                                     "local_path": str(self.cache.snapshot_dir(commit))})
 
     def _finish(self, final: str, *, error: JobError | None = None, installed: dict | None = None) -> None:

@@ -153,7 +153,7 @@ def _check_space(found: FoundSnapshot, dest: RepoCache, storage: Path, same_volu
 
 def _copy_tree_listing(found: FoundSnapshot, dest: RepoCache) -> None:
     src = found.location / found.folder / TREES_DIR / f"{found.commit}.json"
-    target = dest.root / TREES_DIR / f"{found.commit}.json"
+    target = dest.tree_path(found.commit)
     if not src.is_file() or target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)

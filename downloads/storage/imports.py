@@ -34,7 +34,7 @@ from engine.cache.layout import RepoCache
 from engine.cache.scan import scan_repo
 from engine.events import EventKind
 from engine.selection import InvalidInput, clean_globs, clean_revision
-from engine.verify import check_completeness
+from engine.verify import AUTO, check_completeness, resolve_kind
 from settings_app.models import Setting
 
 log = logging.getLogger(__name__)
@@ -160,10 +160,12 @@ def _choose_key(f: FoundSnapshot, refs: list[str]) -> tuple[str, list[str]]:
 
 
 def _guess_kind(f: FoundSnapshot, overrides: dict) -> str:
-    """`text` when the files make a usable model by that rule, else `files` (any file is complete), so a
-    partial cache is registered for what it is rather than reported as a broken model."""
-    if f.repo_type == "model" and check_completeness(f.files, "text", "model", overrides)["ok"]:
-        return "text"
+    """`auto` when the files make a usable model of the kind they look like, else `files` (any file is
+    complete), so a partial cache is registered for what it is rather than reported as a broken model."""
+    paths = list(f.files)
+    kind = resolve_kind(AUTO, paths, repo_type=f.repo_type)["kind"]
+    if check_completeness(paths, kind, f.repo_type, overrides)["ok"]:
+        return AUTO
     return "files"
 
 

@@ -11,6 +11,7 @@ Publishing order (partial -> blob -> snapshot link -> ref) means a reader never 
 unverified bytes, and a crash at any point leaves either a resumable partial or a valid blob.
 """
 
+import json
 import os
 import re
 import threading
@@ -21,6 +22,7 @@ from engine.errors import ErrorCode, JobError
 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 PARTIAL_SUFFIX = ".incomplete"
+TREE_FORMAT_VERSION = 1  # huggingface_hub._tree_cache
 
 
 def repo_folder_name(repo_id: str, repo_type: str = "model") -> str:
@@ -171,3 +173,24 @@ class RepoCache:
         tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
         tmp.write_text(commit)
         os.replace(tmp, ref)
+
+    def tree_path(self, commit: str) -> Path:
+        return self.root / "trees" / f"{plain_name(commit, 'commit')}.json"
+
+    def write_tree(self, commit: str, files) -> None:
+        """trees/<commit>.json: the commit's whole file list, in the format huggingface_hub 2.x writes
+        (`get_cached_repo_tree`), so offline loads know what the commit holds and which of its files
+        are not here (`IncompleteSnapshotError`). A commit never changes: a listing there is kept."""
+        path = self.tree_path(commit)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.check_inside(path.parent)
+        entries = {}
+        for f in sorted(files, key=lambda f: f.path):
+            entries[f.path] = {"size": f.size, "blob_id": f.git_sha1}
+            if f.sha256:
+                entries[f.path].update(lfs_sha256=f.sha256, lfs_size=f.size)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
+        tmp.write_text(json.dumps({"format_version": TREE_FORMAT_VERSION, "files": entries}, indent=2))
+        os.replace(tmp, path)

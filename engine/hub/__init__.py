@@ -8,6 +8,6 @@ repo.py     RemoteFile, RepoSnapshot, RepoOverview
 """
 
 from engine.hub.client import TRANSIENT_STATUS, HubClient
-from engine.hub.repo import RemoteFile, RepoOverview, RepoSnapshot
+from engine.hub.repo import RemoteFile, RepoFacts, RepoOverview, RepoSnapshot
 
-__all__ = ["HubClient", "RemoteFile", "RepoOverview", "RepoSnapshot", "TRANSIENT_STATUS"]
+__all__ = ["HubClient", "RemoteFile", "RepoFacts", "RepoOverview", "RepoSnapshot", "TRANSIENT_STATUS"]

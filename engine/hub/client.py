@@ -15,7 +15,7 @@ from engine.errors import ErrorCode, HubError
 from engine.hub import answers, origins
 from engine.hub.lazy import hf
 from engine.hub.refusals import Refusals, header_of, status_of
-from engine.hub.repo import RemoteFile, RepoOverview, RepoSnapshot
+from engine.hub.repo import RemoteFile, RepoFacts, RepoOverview, RepoSnapshot
 from engine.redaction import redact
 from engine.retrying import Backoff, parse_retry_after
 
@@ -50,7 +50,7 @@ class HubClient(Refusals):
         info, ctx = self._info(repo_id, repo_type, revision)
         files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
         return RepoSnapshot(repo_id, repo_type, revision, info.sha, getattr(info, "gated", False) or False,
-                            files)
+                            files, RepoFacts.from_info(info))
 
     def overview(self, repo_id: str, repo_type: str, revision: str) -> "RepoOverview":
         """Repo facts for a picker: commit, gating, and the files if this token may list them.

@@ -28,6 +28,25 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
+class RepoFacts:
+    """What the Hub says about a repo beside its files, to infer its kind (all optional: mirrors may
+    send none, and what they send is checked like any server value)."""
+
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_info(cls, info) -> "RepoFacts":
+        def word(value) -> str | None:
+            return value if isinstance(value, str) and 0 < len(value) <= 100 else None
+
+        tags = getattr(info, "tags", None)
+        tags = tuple(t for t in tags[:500] if word(t)) if isinstance(tags, list) else ()
+        return cls(word(getattr(info, "pipeline_tag", None)), word(getattr(info, "library_name", None)), tags)
+
+
+@dataclass(frozen=True)
 class RepoSnapshot:
     repo_id: str
     repo_type: str
@@ -35,6 +54,7 @@ class RepoSnapshot:
     commit: str
     gated: str | bool
     files: list[RemoteFile]
+    facts: RepoFacts = RepoFacts()
 
 
 @dataclass(frozen=True)

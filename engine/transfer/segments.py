@@ -20,6 +20,7 @@ from engine.errors import JobCancelled
 from engine.events import EventKind
 from engine.hub import RemoteFile
 from engine.limits import MAX_SEGMENTS_PER_FILE
+from engine.transfer.partial import restore
 from engine.transfer.writeback import WriteBehind
 from engine.verify import new_hasher
 
@@ -153,6 +154,10 @@ class SegmentedDownload:
                 raise next((e for e in errors if not isinstance(e, JobCancelled)), errors[0])
             self.writeback.close()
             os.fsync(fd)
+            if restore(fd, self.partial):
+                self.f.on_event(EventKind.RESUMED,
+                                f"{self.remote.path}: the partial file was deleted while downloading "
+                                "(hf cache prune?); its bytes were written out again")
         except BaseException:
             self.stop.set()
             self._save()

@@ -16,6 +16,7 @@ import requests
 from engine.events import EventKind
 from engine.hub import RemoteFile
 from engine.transfer.failures import Retryable, storage_error, too_long
+from engine.transfer.partial import open_partial, restore
 from engine.transfer.writeback import WriteBehind
 from engine.verify import StreamHasher
 
@@ -60,6 +61,10 @@ class StreamDownload:
             fh.flush()
             sink.writeback.close()
             os.fsync(fh.fileno())  # a blob published after a crash must hold the bytes we hashed
+            if restore(fh.fileno(), partial):
+                f.on_event(EventKind.RESUMED,
+                           f"{remote.path}: the partial file was deleted while downloading "
+                           "(hf cache prune?); its bytes were written out again")
             fh.close()
         except OSError as exc:
             hasher.close()
@@ -121,12 +126,6 @@ class _Sink:
     fh: object
     hasher: StreamHasher
     writeback: WriteBehind
-
-
-def open_partial(partial):
-    """The partial file for appending, never through a symlink planted in its place (O_NOFOLLOW)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
-    return os.fdopen(os.open(partial, flags, 0o644), "ab")
 
 
 def _quietly(close: Callable[[], None]) -> None:

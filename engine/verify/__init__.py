@@ -2,6 +2,7 @@
 
 from engine.verify.completeness import DEFAULT_RULES, check_completeness
 from engine.verify.hashing import HASH_READ_CHUNK, StreamHasher, hash_file, new_hasher
+from engine.verify.kinds import AUTO, KINDS, resolve_kind
 from engine.verify.report import (
     FileCheck,
     check_installed_file,
@@ -11,7 +12,9 @@ from engine.verify.report import (
 )
 
 __all__ = [
+    "AUTO",
     "DEFAULT_RULES",
+    "KINDS",
     "HASH_READ_CHUNK",
     "FileCheck",
     "StreamHasher",
@@ -20,6 +23,7 @@ __all__ = [
     "fingerprint",
     "hash_file",
     "new_hasher",
+    "resolve_kind",
     "verify_installed",
     "verify_streamed",
 ]

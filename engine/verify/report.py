@@ -5,6 +5,7 @@ re-read), and its format check (if any) passes. A variant passes when every file
 selection satisfies the completeness rule of its kind. Nothing here touches the database.
 """
 
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -50,7 +51,31 @@ def _format_checks(snapshot: Path, paths: list[str]) -> dict[str, dict | None]:
     return results
 
 
-def build_report(mode: str, checks: list[FileCheck], completeness: dict) -> dict:
+def _format_only(c: FileCheck) -> bool:
+    """Failed only its format check: the bytes are the Hub's, so downloading them again cannot help."""
+    return (bool(c.format) and not c.format["ok"] and c.size_actual == c.size_expected
+            and c.hash_actual in (None, c.hash_expected))
+
+
+def _shard_gap(c: FileCheck) -> bool:
+    """An index naming shards that are not here: the selection (or the repo) lacks them."""
+    return (_format_only(c) and c.format["check"] == "index"
+            and c.format["detail"].startswith("missing shards"))
+
+
+def failure_of(checks: list[FileCheck], completeness: dict) -> str:
+    """Why a report failed, most fixable first: "files" (missing, truncated or wrong bytes: a new
+    download can fix it), "format" (the Hub's own bytes are broken), "completeness" (the selection
+    is not a whole model); "" when it passed."""
+    failed = [c for c in checks if not c.ok]
+    if any(not _format_only(c) for c in failed):
+        return "files"
+    if any(not _shard_gap(c) for c in failed):
+        return "format"
+    return "completeness" if failed or not completeness["ok"] else ""
+
+
+def build_report(mode: str, checks: list[FileCheck], completeness: dict, kind: dict | None = None) -> dict:
     bad = [c.path for c in checks if not c.ok]
     ok = not bad and completeness["ok"]
     if ok:
@@ -64,7 +89,9 @@ def build_report(mode: str, checks: list[FileCheck], completeness: dict) -> dict
         summary = "; ".join(parts)
     return {
         "ok": ok,
+        "failure": failure_of(checks, completeness),
         "mode": mode,
+        "kind": kind or {},
         "checked_at": datetime.now(UTC).isoformat(),
         "summary": summary,
         "failed_files": bad,
@@ -73,8 +100,28 @@ def build_report(mode: str, checks: list[FileCheck], completeness: dict) -> dict
     }
 
 
-def verify_streamed(cache: RepoCache, commit: str, outcomes: list, *, kind: str, repo_type: str,
-                    overrides: dict | None = None, extra: list[FileCheck] | None = None) -> dict:
+def _completeness(snapshot: Path, paths: list[str], kind: dict, repo_type: str, overrides: dict | None,
+                  listed: list[str] | None) -> dict:
+    return check_completeness(paths, kind["kind"], repo_type, overrides, listed=listed,
+                              model_index=_model_index(snapshot, paths))
+
+
+def _model_index(snapshot: Path, paths: list[str]) -> dict | None:
+    """A diffusers pipeline's index (which components it needs), when selected; None if unreadable
+    (its own format check reports that)."""
+    if "model_index.json" not in paths:
+        return None
+    try:
+        with open(snapshot / "model_index.json", "rb") as fh:
+            value = json.loads(fh.read(1 << 20))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def verify_streamed(cache: RepoCache, commit: str, outcomes: list, *, kind: dict, repo_type: str,
+                    overrides: dict | None = None, extra: list[FileCheck] | None = None,
+                    listed: list[str] | None = None) -> dict:
     """After a download: hashes come from the stream (no second pass), plus format checks."""
     snapshot = cache.snapshot_dir(commit)
     paths = [o.path for o in outcomes] + [c.path for c in extra or []]
@@ -99,7 +146,8 @@ def verify_streamed(cache: RepoCache, commit: str, outcomes: list, *, kind: str,
         c.format = fmt.get(c.path)
         checks.append(c)
     checks.sort(key=lambda c: c.path)
-    return build_report("download", checks, check_completeness(paths, kind, repo_type, overrides))
+    completeness = _completeness(snapshot, paths, kind, repo_type, overrides, listed)
+    return build_report("download", checks, completeness, kind)
 
 
 def check_installed_file(snapshot: Path, path: str, record: dict, *, full: bool,
@@ -136,7 +184,7 @@ def check_installed_file(snapshot: Path, path: str, record: dict, *, full: bool,
             fingerprint(local))
 
 
-def verify_installed(cache: RepoCache, commit: str, manifest_files: dict, *, kind: str, repo_type: str,
+def verify_installed(cache: RepoCache, commit: str, manifest_files: dict, *, kind: dict, repo_type: str,
                      full: bool, overrides: dict | None = None, cancel: threading.Event | None = None,
                      on_bytes: Callable[[int], None] | None = None) -> tuple[dict, dict]:
     """Standalone verify of an installed variant. Returns (report, {path: new fingerprint})."""
@@ -160,7 +208,7 @@ def verify_installed(cache: RepoCache, commit: str, manifest_files: dict, *, kin
             c.ok = False
             c.reason = "; ".join(filter(None, [c.reason, f"{c.format['check']}: {c.format['detail']}"]))
     report = build_report("full" if full else "fast", checks,
-                          check_completeness(paths, kind, repo_type, overrides))
+                          _completeness(snapshot, paths, kind, repo_type, overrides, None), kind)
     return report, new_fps
 
 

@@ -8,11 +8,11 @@ from engine.errors import ErrorCode, JobError
 
 @pytest.mark.parametrize("code", list(ErrorCode))
 def test_every_error_code_has_guidance_of_its_own(code):
-    text = guidance_for(code, endpoint="https://hub.example", repo_id="org/name", revision="main",
-                        files=["model.gguf"], storage_dir="/srv/models")
+    context = {"endpoint": "https://hub.example", "repo_id": "org/name", "revision": "main",
+               "files": ["model.gguf"], "storage_dir": "/srv/models"}
+    text = guidance_for(code, **context)
     assert len(text) > 40
-    others = {c: guidance_for(c, endpoint="https://hub.example", repo_id="org/name", revision="main",
-                              files=["model.gguf"], storage_dir="/srv/models") for c in ErrorCode if c != code}
+    others = {c: guidance_for(c, **context) for c in ErrorCode if c != code}
     assert text not in others.values()
 
 

@@ -24,7 +24,9 @@ class Command(ModelHubCommand):
         parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                             help="leave out files (repeatable)")
         parser.add_argument("--name", default="", help="label of the variant, e.g. Q4_K_M")
-        parser.add_argument("--kind", default="text", help="text, voice, translation, embedding, files…")
+        parser.add_argument("--kind", default="auto",
+                            help="auto (inferred from the repo; the default), text, embedding, translation, "
+                                 "speech, voice, vision, diffusers, adapter, weights, files")
         parser.add_argument("--force", action="store_true", help="download files again even if present")
         parser.add_argument("--limit-rate", metavar="RATE",
                             help="cap this job's speed, e.g. 50MB (per second)")

@@ -59,7 +59,8 @@ def test_import_registers_an_installed_variant_verified_by_hashing_every_file(ca
     variant = ModelVariant.objects.get(pk=result["variant_id"])
     assert (variant.status, variant.revision, variant.include, variant.commit) == (
         "installed", "main", [], repo.sha)
-    assert variant.kind == "text" and variant.problem == "" and variant.last_verified_at is not None
+    assert variant.kind == "auto" and variant.installed_kind["kind"] == "text"
+    assert variant.problem == "" and variant.last_verified_at is not None
     assert variant.local_path == path
     files = variant.manifest["files"]
     assert set(files) == set(repo.files)

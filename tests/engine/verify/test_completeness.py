@@ -15,10 +15,12 @@ pytestmark = pytest.mark.django_db
 def test_weights_less_selection_is_never_installed_and_names_what_is_missing(configured, hub):
     hub.add_repo("org/nofiles", {"README.md": b"# just a card", "config.json": b"{}"})
     job = run("org/nofiles")
-    assert job.error_code == "verification_failed"
+    assert job.error_code == "incomplete"
     assert not job.verification["completeness"]["ok"]
     assert "*.safetensors" in job.verification["completeness"]["detail"]
-    assert ModelVariant.objects.get(pk=job.variant_id).status == VariantStatus.CORRUPT
+    assert "not a complete" in job.guidance
+    variant = ModelVariant.objects.get(pk=job.variant_id)
+    assert variant.status == VariantStatus.FAILED and "*.safetensors" in variant.problem
 
 
 def test_gguf_alone_is_a_complete_text_model(configured, hub):
@@ -32,7 +34,7 @@ def test_completeness_rule_override_from_configure_decides_installed(configured,
     call_command("configure", "--completeness-rules", '{"voice": [["*.onnx", "*.onnx.json"]]}')
     hub.add_repo("org/voice-half", {"en.onnx": b"\x08\x01onnx-bytes" * 200})
     half = run("org/voice-half", kind="voice")
-    assert half.error_code == "verification_failed"
+    assert half.error_code == "incomplete"
     assert "*.onnx.json" in half.verification["completeness"]["detail"]
     hub.add_repo("org/voice", {"en.onnx": b"\x08\x01onnx-bytes" * 200, "en.onnx.json": b'{"audio": {}}'})
     assert run("org/voice", kind="voice").state == JobState.SUCCEEDED

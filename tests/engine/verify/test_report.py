@@ -62,7 +62,7 @@ def test_gguf_without_magic_is_never_installed(configured, hub):
     bad = b"XXXX" + make_gguf()[4:]
     hub.add_repo("org/badgguf", {"model-Q4_K_M.gguf": bad})
     job = run("org/badgguf")
-    assert job.error_code == "verification_failed"
+    assert job.error_code == "format_invalid"
     assert "model-Q4_K_M.gguf" in job.error_message
     entry = file_entry(job, "model-Q4_K_M.gguf")
     assert entry["hash_actual"] == entry["hash_expected"]  # the Hub's bytes, but not a GGUF
@@ -74,17 +74,18 @@ def test_safetensors_header_pointing_past_end_fails(configured, hub):
     good = make_safetensors()
     hub.add_repo("org/badst", {**TEXT_MODEL, "model.safetensors": good[:-16]})
     job = run("org/badst")
-    assert job.error_code == "verification_failed"
+    assert job.error_code == "format_invalid"
     assert not file_entry(job, "model.safetensors")["format"]["ok"]
 
 
 def test_index_naming_a_missing_shard_fails_naming_it(configured, hub):
     shard = make_safetensors()
-    index = make_shard_index({"model-00001-of-00002.safetensors": ["a"], "model-00002-of-00002.safetensors": ["b"]})
+    index = make_shard_index({"model-00001-of-00002.safetensors": ["a"],
+                              "model-00002-of-00002.safetensors": ["b"]})
     hub.add_repo("org/sharded", {"tokenizer.json": b"{}", "model.safetensors.index.json": index,
                                  "model-00001-of-00002.safetensors": shard})
     job = run("org/sharded")
-    assert job.error_code == "verification_failed"
+    assert job.error_code == "incomplete"
     entry = file_entry(job, "model.safetensors.index.json")
     assert "model-00002-of-00002.safetensors" in entry["format"]["detail"]
 
