@@ -31,6 +31,7 @@ def test_download_action_runs_for_real_and_job_page_shows_verification(admin_cli
     sha = job.verification["files"][0]["hash_expected"]
     assert f'<code title="{sha}">{sha[:12]}…</code>' in page
     assert "gguf ok" in page and ">OK</span>" in page and "Completeness (rule <code>text</code>)" in page
+    assert "Kind: <code>text</code>" in page and "(inferred: GGUF files (llama.cpp))" in page
     assert 'id="mh-guidance"' not in page
     # the page's order: state, (guidance), verification, events
     assert page.index('id="mh-state"') < page.index('id="mh-verification"') < page.index('id="mh-events"')
