@@ -107,3 +107,52 @@ def test_hf_cache_rm_is_noticed_as_files_removed_outside_modelhub(configured, hu
     assert variant.status == VariantStatus.CORRUPT
     assert variant.problem.startswith(("Files removed outside ModelHub", "Storage folder missing"))
     assert scan_cache_dir(storage).warnings == []
+
+
+def agree(hub, storage, *repos: str) -> None:
+    """What huggingface_hub's own tools say of the storage folder: no scan warnings, and every repo
+    verifies against the Hub with nothing mismatched or missing."""
+    from huggingface_hub import HfApi
+
+    assert scan_cache_dir(storage).warnings == []
+    for repo_id in repos:
+        result = HfApi(endpoint=hub.url, token=False).verify_repo_checksums(repo_id, cache_dir=storage)
+        assert result.mismatches == [] and result.missing_paths == [], (repo_id, result)
+
+
+def test_hf_tools_agree_after_download_repair_import_move_and_delete(configured, hub, storage, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from downloads import services
+    from downloads.jobs import runner
+
+    hub.add_repo("org/a", files())
+    job = run_download("org/a")
+    assert job.state == JobState.SUCCEEDED
+    agree(hub, storage, "org/a")
+
+    variant = ModelVariant.objects.get(pk=job.variant_id)  # damage a file, verify, repair
+    blob = RepoCache(storage, "org/a").blob_path(hub.get_repo("org/a").files["weights.bin"].etag)
+    with open(blob, "r+b") as fh:
+        fh.write(b"\xff" * 16)
+    damaged, _ = services.verify(variant, full=True, origin="command", run_here=True)
+    assert runner.run_job(damaged.pk).error_code == "verification_failed"
+    variant.refresh_from_db()
+    repair, _ = services.repair(variant, origin="command", run_here=True)
+    assert runner.run_job(repair.pk).state == JobState.SUCCEEDED
+    agree(hub, storage, "org/a")
+
+    other = tmp_path / "other-cache"  # a cache made by huggingface_hub, moved into storage
+    hub.add_repo("org/b", {"config.json": b"{}", "model.safetensors": make_safetensors()})
+    snapshot_download("org/b", cache_dir=other, endpoint=hub.url, token=False)
+    out = StringIO()
+    call_command("scan_cache", "--path", str(other), "--import", "--move", "--json", stdout=out)
+    assert [r["outcome"] for r in json.loads(out.getvalue()) if r["repo_id"] == "org/b"] == ["imported"]
+    agree(hub, storage, "org/a", "org/b")
+
+    call_command("delete_files", str(variant.pk), "--json", stdout=StringIO())
+    assert not (storage / "models--org--a" / "snapshots").exists() or not any(
+        (storage / "models--org--a" / "snapshots").iterdir())
+    agree(hub, storage, "org/b")
