@@ -165,8 +165,9 @@ def _honest_info(script: Script) -> Handler:
     return answer
 
 
-def trickle(data: bytes, *, every: float, total_bytes: int | None = None) -> Handler:
-    """Answers with the right headers, then one byte per `every` seconds (a stalling mirror)."""
+def in_pieces(data: bytes, *, piece: int, every: float) -> Handler:
+    """Answers with the right headers (Range honoured), then `piece` bytes every `every` seconds:
+    one byte at a time is a stalling mirror; small pieces fill a client's write buffer."""
     def answer(handler: _Handler) -> None:
         start = handler.range_start
         handler.send_response(206 if start else 200)
@@ -174,15 +175,18 @@ def trickle(data: bytes, *, every: float, total_bytes: int | None = None) -> Han
         if start:
             handler.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         handler.end_headers()
-        sent = 0
-        for i in range(start, len(data)):
-            if handler.server.hub.stopping.is_set() or (total_bytes is not None and sent >= total_bytes):
+        for pos in range(start, len(data), piece):
+            if handler.server.hub.stopping.is_set():
                 return
-            handler.wfile.write(data[i:i + 1])
+            handler.wfile.write(data[pos:pos + piece])
             handler.wfile.flush()
-            sent += 1
             time.sleep(every)
     return answer
+
+
+def trickle(data: bytes, *, every: float) -> Handler:
+    """One byte per `every` seconds (a stalling mirror)."""
+    return in_pieces(data, piece=1, every=every)
 
 
 class HostileHub:

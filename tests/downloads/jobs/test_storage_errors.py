@@ -4,7 +4,6 @@ cannot be written) gets a stable code and a specific fix, and damages nothing al
 import os
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -95,23 +94,13 @@ def test_disk_full_with_buffered_small_pieces_stays_disk_full_and_retry_resumes(
     flushing and closing fail the same way, and that second error must not replace disk_full."""
     from huggingface_hub.utils import close_session
 
-    from fakehub.hostile import HostileHub
+    from fakehub.hostile import HostileHub, in_pieces
 
     data = os.urandom(700_000)
 
-    def in_pieces(handler):
-        start = handler.range_start
-        handler.send_response(206 if start else 200)
-        handler.send_header("Content-Length", str(len(data) - start))
-        if start:
-            handler.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        handler.end_headers()
-        for pos in range(start, len(data), 700):
-            handler.wfile.write(data[pos:pos + 700])
-            time.sleep(0.0005)
-
     with HostileHub() as mirror:
-        mirror.repo("org/big", files={"weights.bin": data}, resolve={"weights.bin": in_pieces})
+        mirror.repo("org/big", files={"weights.bin": data},
+                    resolve={"weights.bin": in_pieces(data, piece=700, every=0.0005)})
         setting = Setting.load()
         setting.hub_endpoint = mirror.url
         setting.storage_dir = str(small_fs)
