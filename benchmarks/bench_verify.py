@@ -17,7 +17,7 @@ TARGET = 1.10
 
 
 def _hash_in_process(paths, workers: int) -> tuple[float, float]:
-    """(wall, CPU) of hashing the files with downloads.hashing.hash_file on `workers` threads, as
+    """(wall, CPU) of hashing the files with engine.verify.hashing.hash_file on `workers` threads, as
     verify does."""
     from engine.verify import hash_file  # no Django, no process start-up
 

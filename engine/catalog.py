@@ -15,7 +15,7 @@ Decisions (documented here because they decide what lands on disk):
   indexes (an index whose shards are absent would fail verification).
 * "whole repository" has no patterns at all.
 
-Every choice's patterns are run through `downloads.selection.select_files` (the engine's own matching)
+Every choice's patterns are run through `engine.selection.select_files` (the engine's own matching)
 and must select exactly the intended files, so the size shown is the size a download fetches.
 """
 

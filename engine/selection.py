@@ -52,7 +52,7 @@ def clean_repo_id(value: str) -> str:
     if value.count("/") != 1:
         raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, "
                            "e.g. 'Qwen/Qwen2.5-0.5B'")
-    from huggingface_hub.errors import HFValidationError  # lazy: see downloads.hub._Lazy
+    from huggingface_hub.errors import HFValidationError  # lazy: see engine.hub.lazy
     from huggingface_hub.utils import validate_repo_id
 
     try:

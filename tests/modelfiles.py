@@ -1,6 +1,6 @@
 """Builders of tiny, byte-exact model files (and deliberately broken ones) for format-check tests.
 
-Written independently of downloads.formats on purpose: a builder that reused the checker's tables would
+Written independently of engine.verify.formats on purpose: a builder that reused the checker's tables would
 agree with the checker's bugs.
 """
 

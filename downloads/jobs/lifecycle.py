@@ -22,7 +22,7 @@ from downloads.models import DownloadJob, JobEvent, JobKind, JobState, ModelVari
 from engine.errors import ErrorCode
 from engine.events import EventKind
 
-# How the periodic storage check (downloads.storage_health) words what it finds, so it can tell its own
+# How the periodic storage check (downloads.storage.health) words what it finds, so it can tell its own
 # findings from a verification's and clear them once the storage is back.
 STORAGE_GONE = ("Storage folder missing", "Files removed outside ModelHub")
 READ_ONLY = "Storage folder is read-only"

@@ -144,7 +144,7 @@ class HubClient(Refusals):
                 return False, ""
             return None, exc.message
 
-    # --- bytes (used by downloads.transfer)
+    # --- bytes (used by engine.transfer)
     def file_url(self, repo_id: str, repo_type: str, commit: str, path: str) -> str:
         prefix = "datasets/" if repo_type == "dataset" else ""
         return f"{self.endpoint}/{prefix}{repo_id}/resolve/{commit}/{quote(path)}"
