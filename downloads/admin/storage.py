@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from downloads import services
@@ -99,6 +100,7 @@ def delete_files(request):
         messages.error(request, "No variant selected: choose variants in the list, then "
                                 "'Delete files from disk'.")
         return HttpResponseRedirect(_variant_list_url())
+    back = _next_url(request)
     if request.method == "POST":
         done = [delete.delete_variant_files(v, by=request.user) for v in variants]
         freed = sum(p.bytes_freed for p in done if not p.refused)
@@ -115,10 +117,19 @@ def delete_files(request):
                 messages.error(request, f"{plan.variant}: not deleted, {plan.refused}")
             for error in plan.errors:
                 messages.warning(request, f"{plan.variant}: {error}")
-        return HttpResponseRedirect(_variant_list_url())
+        return HttpResponseRedirect(back or _variant_list_url())
     plan = delete.plan_delete(variants)
     return render(request, "admin/storage/delete_confirm.html", _context(
-        request, "Delete files from disk", plan=plan, ids=",".join(str(v.pk) for v in variants)))
+        request, "Delete files from disk", plan=plan, ids=",".join(str(v.pk) for v in variants),
+        next=back, back_url=back or reverse("modelhub-storage")))
+
+
+def _next_url(request) -> str:
+    """The page that sent the person here (the variant page's "Delete files…"), if it is this site's."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return ""
 
 
 @require_POST

@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from downloads import updates
-from downloads.admin import actions, add_from_hub, views
+from downloads.admin import actions, add_from_hub, removal, views
 from downloads.admin.display import human_size, progress_bar, state_badge, status_badge
 from downloads.admin.forms import ModelVariantForm
 from downloads.admin.live import LiveProgressMixin
@@ -27,7 +27,8 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
     list_filter = ("status", "repo_type", "kind")
     search_fields = ("repo_id", "name")
     actions = ["download_selected", "cancel_selected", "retry_selected", "verify_selected",
-               "verify_full_selected", "repair_selected", "check_updates_selected", "delete_files_selected"]
+               "verify_full_selected", "repair_selected", "check_updates_selected", "delete_files_selected",
+               "remove_selected"]
     readonly_fields = ("status_display", "commit", "upstream_display", "size_display", "local_path",
                        "last_verified_at", "problem", "manifest_display", "jobs_display")
 
@@ -63,7 +64,20 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
                  name="downloads_modelvariant_verify"),
             path("<int:pk>/cancel/", view(self.button_view), {"action": "cancel"},
                  name="downloads_modelvariant_cancel"),
+            path("remove/", view(self.remove_view), name="downloads_modelvariant_remove"),
         ] + super().get_urls()
+
+    def remove_view(self, request):
+        return removal.remove_view(self, request)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django's page would refuse (jobs are read-only) and would not offer the files: ours does both.
+        return HttpResponseRedirect(removal.remove_url([object_id]))
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        found.pop("delete_selected", None)  # replaced by remove_selected, which knows jobs and files
+        return found
 
     def add_from_hub_view(self, request):
         return add_from_hub.add_from_hub(self, request)
@@ -72,7 +86,8 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         return views.variant_button(request, self, pk, action)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_download": self.has_download_permission(request), **(extra_context or {})}
+        extra = {"can_download": self.has_download_permission(request),
+                 "can_delete_files": self.has_delete_files_permission(request), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     # --- columns
@@ -175,6 +190,11 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         # The storage page shows what will be freed and asks for confirmation before deleting.
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return HttpResponseRedirect(f"{reverse('modelhub-storage-delete')}?ids={ids}")
+
+    @admin.action(description="Remove selected variants…", permissions=["delete"])
+    def remove_selected(self, request, queryset):
+        # A confirmation page first: it shows the job history that goes and the files it can free.
+        return HttpResponseRedirect(removal.remove_url(sorted(queryset.values_list("pk", flat=True))))
 
     def has_delete_files_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("downloads.delete_files_modelvariant")
