@@ -20,12 +20,18 @@ def bounded(value: int | None, upper: int) -> int:
     return max(1, min(int(value or 1), upper))
 
 
+AUTO_SEGMENTS = 0  # segments_per_file 0: as many as keep adding throughput (transfer/adaptive.py)
+
+
 def job_parallelism(parallel_files: int | None, segments_per_file: int | None) -> tuple[int, int]:
     """(files at once, segments per file) as a job runs them: each within its bound, and their product
-    within MAX_CONNECTIONS_PER_JOB (segments give way: they only help single large files)."""
+    within MAX_CONNECTIONS_PER_JOB (segments give way: they only help single large files). For
+    AUTO_SEGMENTS, the segments number is the most a file may grow to."""
     files = bounded(parallel_files, MAX_PARALLEL_FILES)
-    segments = bounded(segments_per_file, min(MAX_SEGMENTS_PER_FILE, MAX_CONNECTIONS_PER_JOB // files))
-    return files, segments
+    per_file = min(MAX_SEGMENTS_PER_FILE, MAX_CONNECTIONS_PER_JOB // files)
+    if segments_per_file == AUTO_SEGMENTS:
+        return files, per_file
+    return files, bounded(segments_per_file, per_file)
 
 
 def parallelism_problem(parallel_files: int, segments_per_file: int) -> str:

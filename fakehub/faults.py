@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
+import time
 
 
 class Fault:
@@ -42,6 +43,18 @@ class FaultInjection:
         self._fault_lock = threading.Lock()
         self._faults: list[Fault] = []
         self._throttles: dict[str, int] = {}
+        self._cdn_limits: tuple[int | None, float, LinkCap | None] = (None, 0.0, None)
+
+    def cdn_profile(self, per_connection: int | None, *, ttfb: float = 0.0, link: int | None = None) -> None:
+        """Make the CDN origin behave like the Hub's: every connection capped at `per_connection`
+        bytes/s, `ttfb` seconds before a response's first byte, and optionally the whole link capped
+        at `link` bytes/s, shared by every connection. `cdn_profile(None)` lifts it all."""
+        with self._fault_lock:
+            self._cdn_limits = (per_connection, ttfb, LinkCap(link) if link else None)
+
+    def cdn_limits(self) -> tuple[int | None, float, LinkCap | None]:
+        with self._fault_lock:
+            return self._cdn_limits
 
     def fail_next(
         self, pattern: str, status: int, count: int = 1, *, retry_after: int | None = None, methods=("GET",)
@@ -103,3 +116,20 @@ class FaultInjection:
                 if fnmatch.fnmatchcase(file_path, pattern):
                     found = bps
             return found if found and found > 0 else None
+
+
+class LinkCap:
+    """One link shared by many connections: each send reserves its time on the link, in order."""
+
+    def __init__(self, bytes_per_second: int):
+        self.bps = bytes_per_second
+        self._lock = threading.Lock()
+        self._free_at = time.monotonic()
+
+    def consume(self, n: int, stopping: threading.Event) -> bool:
+        """Wait until `n` more bytes fit the link; False when the server is stopping meanwhile."""
+        with self._lock:
+            now = time.monotonic()
+            self._free_at = max(self._free_at, now) + n / self.bps
+            delay = self._free_at - now
+        return not (delay > 0 and stopping.wait(delay))

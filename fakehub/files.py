@@ -26,6 +26,8 @@ class _BodyPlan:
     drop: int | None = None
     corrupt: bool = False
     bps: int | None = None
+    ttfb: float = 0.0
+    link: object = None  # faults.LinkCap shared by every connection of the CDN origin
 
 
 class FileRoutes(HandlerBase):
@@ -124,6 +126,10 @@ class FileRoutes(HandlerBase):
         plan.drop = drop.nbytes if drop else None
         plan.corrupt = hub._take_fault("corrupt", path, "GET") is not None
         plan.bps = hub._throttle_for(path)
+        if self.server.kind == "cdn":
+            per_connection, plan.ttfb, plan.link = hub.cdn_limits()
+            if per_connection:
+                plan.bps = min(plan.bps or per_connection, per_connection)
         if plan.drop is not None:
             self.close_connection = True
         self._start(status, headers)
@@ -154,6 +160,8 @@ class FileRoutes(HandlerBase):
         hub = self.server.hub
         if plan.stall and hub._stopping.wait(plan.stall):
             raise Abort()
+        if plan.ttfb and hub._stopping.wait(plan.ttfb):
+            raise Abort()
         limit = length if plan.drop is None else min(length, plan.drop)
         fh = open(entry.source, "rb") if entry.source is not None else None  # noqa: SIM115
         try:
@@ -162,6 +170,7 @@ class FileRoutes(HandlerBase):
             if plan.bps:
                 chunk = max(1024, min(64 * 1024, plan.bps // 10))
             while self._body_sent < limit:
+                sent_before = self._body_sent
                 pos = start + self._body_sent
                 remaining = limit - self._body_sent
                 if plan.corrupt and self._body_sent < CORRUPT_BYTES:
@@ -170,7 +179,9 @@ class FileRoutes(HandlerBase):
                 elif plan.bps:
                     self._send_all(entry._read(fh, pos, min(remaining, chunk)))
                 elif fh is not None and _HAS_SENDFILE:
-                    n = os.sendfile(self.connection.fileno(), fh.fileno(), pos, min(remaining, 16 << 20))
+                    # small pieces when the link is shared, so no connection hogs it for long
+                    piece = (256 << 10) if plan.link is not None else (16 << 20)
+                    n = os.sendfile(self.connection.fileno(), fh.fileno(), pos, min(remaining, piece))
                     if n <= 0:
                         raise Abort()  # file shrank on disk
                     self._rec.bytes_sent += n
@@ -180,6 +191,9 @@ class FileRoutes(HandlerBase):
                     if not data:
                         raise Abort()
                     self._send_all(data)
+                sent = self._body_sent - sent_before
+                if plan.link is not None and not plan.link.consume(sent, hub._stopping):
+                    raise Abort()
                 if plan.bps:
                     delay = t0 + self._body_sent / plan.bps - time.monotonic()
                     if delay > 0 and hub._stopping.wait(delay):

@@ -25,7 +25,7 @@ from engine.cache.space import check_space
 from engine.errors import ErrorCode, JobCancelled, JobError
 from engine.events import EventKind
 from engine.hub import HubClient, RemoteFile
-from engine.limits import job_parallelism
+from engine.limits import AUTO_SEGMENTS, job_parallelism
 from engine.retrying import Backoff
 from engine.transfer.progress import Progress, RateLimiter
 from engine.verify import (
@@ -175,6 +175,7 @@ class JobRun:
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
             segments=segments, segment_min_size=self.setting.segment_min_size,
+            adaptive=self.setting.segments_per_file == AUTO_SEGMENTS,
             low_speed=LowSpeed(settings.MODELHUB_LOW_SPEED_LIMIT, settings.MODELHUB_LOW_SPEED_TIME),
         )
         known = self.variant.installed_files if self.variant.commit == commit else {}

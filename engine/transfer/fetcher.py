@@ -76,7 +76,8 @@ class Fetcher:
     cancel: threading.Event
     backoff: Backoff
     limiters: list[RateLimiter] = field(default_factory=list)
-    segments: int = 1                 # connections per large file (1: one stream)
+    segments: int = 1                 # connections per large file (1: one stream); adaptive: at most
+    adaptive: bool = False            # grow the connections while throughput follows (adaptive.py)
     segment_min_size: int = 256 * 1000**2
     low_speed: LowSpeed = LowSpeed()
     on_event: Callable[[str, str], None] = lambda kind, message: None
@@ -133,7 +134,7 @@ class Fetcher:
 
     def _download_segmented(self, remote: RemoteFile, partial) -> FileOutcome:
         url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
-        transfer = SegmentedDownload(self, remote, partial, max(2, self.segments))
+        transfer = SegmentedDownload(self, remote, partial, max(2, self.segments), adaptive=self.adaptive)
         try:
             digest = transfer.run(url)
         except NoRangeSupport:

@@ -12,6 +12,7 @@ back from the page cache while the transfer runs, so hashing still overlaps the 
 import json
 import os
 import threading
+import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from engine.errors import JobCancelled
 from engine.events import EventKind
 from engine.hub import RemoteFile
 from engine.limits import MAX_SEGMENTS_PER_FILE
+from engine.transfer.adaptive import MIN_SPLIT, WINDOW, Ramp
 from engine.transfer.partial import restore
 from engine.transfer.writeback import WriteBehind
 from engine.verify import new_hasher
@@ -28,6 +30,8 @@ SIDECAR_SUFFIX = ".segments"
 ALIGN = 64 << 10  # segment boundaries on 64 KiB: whole pages, and still fine-grained
 SAVE_EVERY = 2.0  # seconds between sidecar writes
 HASH_READ = 4 << 20
+# Where a split may cut, beyond the position being written: more than one socket read (fetcher.CHUNK)
+CUT_MARGIN = 2 << 20
 
 
 @dataclass
@@ -80,12 +84,14 @@ class NoRangeSupport(Exception):
 
 
 class SegmentedDownload:
-    def __init__(self, fetcher, remote: RemoteFile, partial: Path, parts: int):
+    def __init__(self, fetcher, remote: RemoteFile, partial: Path, parts: int, *, adaptive: bool = False):
         self.f = fetcher
         self.remote = remote
         self.partial = partial
         self.sidecar = sidecar_path(partial)
-        self.parts = min(parts, MAX_SEGMENTS_PER_FILE)
+        # adaptive: `parts` is the most this file may open; it starts with a few and grows (adaptive.py)
+        self.ramp = Ramp(limit=min(parts, MAX_SEGMENTS_PER_FILE)) if adaptive else None
+        self.parts = self.ramp.start() if self.ramp else min(parts, MAX_SEGMENTS_PER_FILE)
         self.lock = threading.Condition()
         self.stop = threading.Event()
         self.segments: list[Segment] = []
@@ -121,7 +127,7 @@ class SegmentedDownload:
 
     # --- the transfer
     def run(self, url: str):
-        already = self._load()
+        already = self._already = self._load()
         if already:
             self.f.progress.add(already, network=False)
             with self.f.progress.lock:
@@ -138,17 +144,27 @@ class SegmentedDownload:
         try:
             # Bounded even if the sidecar of an earlier attempt lists more unfinished segments than that:
             # they queue for the threads there are.
-            workers = max(1, min(len(todo), MAX_SEGMENTS_PER_FILE))
+            limit = self.ramp.limit if self.ramp else len(todo)
+            workers = max(1, min(limit, MAX_SEGMENTS_PER_FILE))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
                 futures = [pool.submit(self._segment, fd, url, s, i) for i, s in enumerate(todo)]
                 pending = set(futures)
+                saved = time.monotonic()
                 while pending:
-                    _, pending = wait(pending, timeout=SAVE_EVERY, return_when=FIRST_EXCEPTION)
-                    self._save()
+                    _, pending = wait(pending, timeout=WINDOW / 3 if self.ramp else SAVE_EVERY,
+                                      return_when=FIRST_EXCEPTION)
                     if any(f.done() and f.exception() for f in futures):
                         self.stop.set()
                         wait(pending)
                         break
+                    for seg in self._grow(len(pending)):
+                        future = pool.submit(self._segment, fd, url, seg, len(futures))
+                        futures.append(future)
+                        pending.add(future)
+                    if time.monotonic() - saved >= SAVE_EVERY:
+                        self._save()
+                        saved = time.monotonic()
+                self._save()
                 errors = [f.exception() for f in futures if f.exception() is not None]
             if errors:
                 raise next((e for e in errors if not isinstance(e, JobCancelled)), errors[0])
@@ -171,16 +187,51 @@ class SegmentedDownload:
         self.sidecar.unlink(missing_ok=True)
         return self._digest
 
+    def _grow(self, running: int) -> list[Segment]:
+        """New segments for the connections the ramp wants beyond those running (adaptive only)."""
+        if self.ramp is None:
+            return []
+        with self.lock:
+            received = sum(s.done for s in self.segments) - self._already
+            flowing = all(s.done > 0 or s.complete for s in self.segments)
+        self.ramp.connections = running
+        wanted = self.ramp.wanted(received, flowing)
+        added = []
+        while running + len(added) < wanted and (seg := self._split()) is not None:
+            added.append(seg)
+        return added
+
+    def _split(self) -> Segment | None:
+        """Halve the largest remaining range: its connection keeps the first half, a new one takes the
+        second. The cut lies more than one read beyond where the connection is writing, so the two
+        never write the same bytes."""
+        with self.lock:
+            open_ = [s for s in self.segments if not s.complete]
+            if not open_:
+                return None
+            seg = max(open_, key=lambda s: s.end - s.pos)
+            left = seg.end - seg.pos
+            if left < 2 * MIN_SPLIT:
+                return None
+            mid = -(-(seg.pos + CUT_MARGIN + (left - CUT_MARGIN) // 2) // ALIGN) * ALIGN
+            if mid >= seg.end:
+                return None
+            new = Segment(mid, seg.end, 0)
+            seg.end = mid
+            self.segments.insert(self.segments.index(seg) + 1, new)
+            return new
+
     def _segment(self, fd: int, url: str, seg: Segment, index: int) -> None:
         def attempt() -> bool:
             if self.stop.is_set():
                 raise JobCancelled()
-            resp = self.f.open(url, seg.pos, seg.end)
+            asked = seg.end  # a split may shorten the segment while this request runs
+            resp = self.f.open(url, seg.pos, asked)
             try:
                 self.f.raise_for_status(resp, self.remote)
                 if resp.status_code == 200 and seg.pos > 0:
                     raise NoRangeSupport(self.remote.path)
-                self.f.check_length(resp, self.remote, seg.pos, seg.end)
+                self.f.check_length(resp, self.remote, seg.pos, asked)
                 for chunk in self.f.chunks(resp):
                     if self.stop.is_set():
                         raise JobCancelled()

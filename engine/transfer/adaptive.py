@@ -1,0 +1,56 @@
+"""How many connections a big file gets, with no tuning: as many as keep adding throughput.
+
+The Hub's CDN and many corporate proxies cap each TCP connection, so one stream fills a fraction of
+a fast link (hf_transfer used 100 ranged connections; hf_xet adapts between 1 and 64). A large file
+starts with a few connections; after each measured window in which every connection was flowing,
+the count is multiplied while throughput grew by at least GAIN, and stops growing the first time it
+did not (the link is full, the server limits, or a rate cap holds). New connections split the
+largest remaining segment, so every byte is still fetched once, segments stay resumable and the
+hash still follows the written prefix.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+START = 4        # a large file opens with this many: most links are wider than a few per-connection caps
+STEP = 2         # each window that paid off multiplies the connections by this
+GAIN = 1.25      # a window pays off when throughput grew by at least this factor
+WINDOW = 0.3     # seconds measured per window, once every connection delivers bytes
+MIN_SPLIT = 8 << 20  # a segment is split only when at least twice this is left of it
+
+
+@dataclass
+class Ramp:
+    limit: int                   # connections this file may have at most
+    connections: int = 0         # how many it has now
+    settled: bool = False        # growth stopped: throughput no longer followed the connections
+    best: float = 0.0            # bytes/s measured with the connections before the last addition
+    _mark: float | None = field(default=None, repr=False)
+    _mark_bytes: int = field(default=0, repr=False)
+
+    def start(self) -> int:
+        self.connections = min(START, self.limit)
+        return self.connections
+
+    def wanted(self, received: int, flowing: bool, now: float | None = None) -> int:
+        """The number of connections to have now, given the bytes received so far and whether every
+        connection has delivered its first byte (a window only counts once they all flow)."""
+        now = time.monotonic() if now is None else now
+        if self.settled or self.connections >= self.limit:
+            return self.connections
+        if not flowing:
+            self._mark = None
+            return self.connections
+        if self._mark is None:
+            self._mark, self._mark_bytes = now, received
+            return self.connections
+        if now - self._mark < WINDOW:
+            return self.connections
+        rate = (received - self._mark_bytes) / (now - self._mark)
+        self._mark = None
+        if self.best and rate < self.best * GAIN:
+            self.settled = True
+            return self.connections
+        self.best = rate
+        self.connections = min(self.limit, self.connections * STEP)
+        return self.connections

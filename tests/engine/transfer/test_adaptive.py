@@ -1,0 +1,81 @@
+"""Adaptive connections: a large file opens more connections while throughput keeps growing and stops
+when it does not; every byte is still fetched once and the file verifies. Served through the test
+Hub's CDN mode, which caps each connection and delays the first byte, as the Hub's CDN does."""
+
+import pytest
+
+from downloads.jobs import runner
+from downloads.models import JobState
+from engine.cache.layout import RepoCache
+from engine.transfer.adaptive import GAIN, START, WINDOW, Ramp
+from fakehub import FakeHub
+from settings_app.models import Setting
+from tests.jobs import start_job
+from tests.modelfiles import pseudo_random_bytes
+
+SIZE = 24_000_000
+
+
+def test_the_ramp_grows_while_throughput_follows_and_then_settles():
+    ramp = Ramp(limit=16)
+    assert ramp.start() == START
+    t, received = 0.0, 0
+    assert ramp.wanted(received, flowing=True, now=t) == START  # a window starts
+    t, received = t + WINDOW, received + int(4e6 * WINDOW)
+    assert ramp.wanted(received, flowing=True, now=t) == START * 2  # first window: grow
+    assert ramp.wanted(received, flowing=True, now=t) == START * 2  # the next window starts
+    t, received = t + WINDOW, received + int(8e6 * WINDOW)
+    assert ramp.wanted(received, flowing=True, now=t) == 16  # twice as fast: grow to the limit
+    flat = Ramp(limit=16)
+    flat.start()
+    flat.wanted(0, True, 0.0)
+    flat.wanted(int(4e6 * WINDOW), True, WINDOW)  # grows to 8
+    flat.wanted(int(4e6 * WINDOW), True, WINDOW)
+    gained = 4e6 * (GAIN - 0.1)  # less than GAIN: the link is full
+    assert flat.wanted(int(4e6 * WINDOW + gained * WINDOW), True, 2 * WINDOW) == 8 and flat.settled
+
+
+def test_a_window_counts_only_once_every_connection_flows():
+    ramp = Ramp(limit=16)
+    ramp.start()
+    assert ramp.wanted(0, flowing=False, now=0.0) == START
+    assert ramp.wanted(10_000_000, flowing=False, now=5.0) == START  # nothing measured yet
+
+
+@pytest.fixture
+def cdn(db, storage, monkeypatch):
+    # Small numbers, so a test moves megabytes instead of gigabytes: split anything over 2 MB.
+    monkeypatch.setattr("engine.transfer.segments.MIN_SPLIT", 1 << 20)
+    with FakeHub(use_cdn=True) as hub:
+        setting = Setting.load()
+        setting.hub_endpoint, setting.storage_dir, setting.min_free_space = hub.url, str(storage), 0
+        setting.segments_per_file, setting.segment_min_size = 0, 1_000_000  # 0: adaptive, the default
+        setting.save()
+        yield hub
+
+
+def download(hub, storage):
+    data = pseudo_random_bytes(SIZE)
+    repo = hub.add_repo("org/big", {"weights.bin": data})
+    job = runner.run_job(start_job("org/big", kind="files").pk)
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    blob = RepoCache(storage, "org/big").blob_path(repo.files["weights.bin"].etag)
+    assert blob.read_bytes() == data
+    gets = [r for r in hub.file_requests("weights.bin")
+            if r.method == "GET" and r.range_start is not None]
+    return job, gets
+
+
+def test_capped_connections_make_the_file_open_more(cdn, storage):
+    cdn.cdn_profile(2_000_000, ttfb=0.02)  # every connection at most 2 MB/s
+    job, gets = download(cdn, storage)
+    assert len(gets) > START  # it grew past the first connections
+    # a split connection stops where the new one starts: bytes are not fetched twice
+    assert cdn.bytes_sent("weights.bin") <= SIZE * 1.1
+    assert job.verification["ok"]
+
+
+def test_a_full_link_stops_the_growth(cdn, storage):
+    cdn.cdn_profile(2_000_000, ttfb=0.02, link=4_000_000)  # two connections fill the whole link
+    job, gets = download(cdn, storage)
+    assert START < len(gets) <= START * 2  # grew once, saw no gain, settled
