@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--throttle", type=int, default=None, metavar="BPS", help="pace every file body")
     ap.add_argument("--cdn", action="store_true", help="redirect LFS files to a second origin")
+    ap.add_argument("--cdn-connection-cap", type=int, metavar="BPS", help="cap each CDN connection")
+    ap.add_argument("--cdn-ttfb", type=float, default=0.0, metavar="S", help="delay before a CDN body")
+    ap.add_argument("--cdn-link-cap", type=int, metavar="BPS", help="cap all CDN connections together")
     ap.add_argument("--tree-page-size", type=int, default=1000)
     ap.add_argument("--token", action="append", default=[], help="a token that can read every repo")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per finished request (benchmarks)")
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         hub.add_token(token, can_access=["*"])
     if args.throttle:
         hub.throttle(args.throttle)
+    if args.cdn_connection_cap or args.cdn_ttfb or args.cdn_link_cap:
+        hub.cdn_profile(args.cdn_connection_cap, ttfb=args.cdn_ttfb, link=args.cdn_link_cap)
     if args.log:
         _log_finished_requests(args.log)
 
