@@ -24,7 +24,8 @@ from benchmarks.harness import (
 class HubServer:
     """`python -m fakehub` serving the repos (the first one first: commit shas depend on order)."""
 
-    def __init__(self, h: Harness, repos: list[Repo], *, name: str, throttle: int | None = None):
+    def __init__(self, h: Harness, repos: list[Repo], *, name: str, throttle: int | None = None,
+                 extra: list[str] = ()):
         self.h = h
         self.log = h.path(f"hub-{name}.jsonl")
         self.log.touch()
@@ -33,6 +34,7 @@ class HubServer:
             cmd += ["--repo", f"{repo.repo_id}={repo.root}"]
         if throttle:
             cmd += ["--throttle", str(int(throttle))]
+        cmd += list(extra)
         self._err = open(h.path("logs", f"hub-{name}.err"), "wb")  # noqa: SIM115 - closed in stop()
         self.proc = h.spawn(cmd, env=base_env(), stdout=subprocess.PIPE, stderr=self._err)
         self.url = read_ready_line(self.proc, "READY ", timeout=600)
