@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "settings_app",
+    "serving",  # before downloads, whose ready() must stay last (it freezes what start-up built)
     "downloads",
 ]
 
@@ -128,6 +129,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# ModelHub stores no uploads. Set anyway: Django's test live server tries every URL under MEDIA_URL as a
+# file of MEDIA_ROOT first, and with both empty that is any URL, looked up in the working folder.
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 STORAGES = {

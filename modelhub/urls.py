@@ -15,6 +15,8 @@ admin.site.index_title = "Models, downloads and storage"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    # The Hub-compatible read endpoint (HF_ENDPOINT=http://<host>/hub): a catch-all of its own under hub/.
+    path("hub/", include("serving.urls")),
     # Before admin/: the admin's catch-all would answer these with a 404.
     path("admin/storage/", include("downloads.admin.storage_urls")),
     path("admin/", admin.site.urls),

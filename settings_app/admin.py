@@ -44,6 +44,11 @@ class SettingAdmin(admin.ModelAdmin):
             ("Downloads", {"fields": ["max_concurrent_downloads", "max_parallel_files", "segments_per_file",
                                       "segment_min_size", "bandwidth_limit"],
                            "description": "How much runs at once, and how fast."}),
+            ("Serve your team (/hub)", {"fields": ["hub_allow_anonymous", "hub_on_demand"],
+                                        "description": "Other machines pull installed models with "
+                                                       "HF_ENDPOINT=<this server>/hub and HF_TOKEN=<an API "
+                                                       "token>. Only users with 'Can pull models through "
+                                                       "the Hub endpoint' may pull."}),
             ("Verification", {"fields": ["reverify_interval_hours", "completeness_rules", "updated_at"],
                               "description": "Installed models are re-checked periodically; completeness "
                                              "rules decide which files make a model usable, per kind."}),

@@ -82,7 +82,7 @@ class SettingForm(forms.ModelForm):
         model = Setting
         fields = ["hub_endpoint", "storage_dir", "max_concurrent_downloads", "max_parallel_files",
                   "segments_per_file", "segment_min_size", "min_free_space", "bandwidth_limit",
-                  "reverify_interval_hours", "completeness_rules"]
+                  "reverify_interval_hours", "completeness_rules", "hub_allow_anonymous", "hub_on_demand"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

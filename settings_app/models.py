@@ -63,6 +63,16 @@ class Setting(models.Model):
         default=dict, blank=True,
         help_text='Per-kind overrides of the completeness rules, e.g. {"voice": [["*.onnx"]]}; see README.',
     )
+    # The Hub endpoint at /hub (serving app): both off by default, so installing ModelHub exposes nothing.
+    hub_allow_anonymous = models.BooleanField(
+        default=False, verbose_name="Allow anonymous pulls",
+        help_text="Anyone who can reach /hub may pull installed models without an API token.",
+    )
+    hub_on_demand = models.BooleanField(
+        default=False, verbose_name="Download on demand",
+        help_text="A pull of a repo or revision that is not installed, by a user allowed to start downloads, "
+                  "queues its download; the client is told to try again later.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -112,6 +112,8 @@ def describe(setting: Setting | None = None) -> dict:
         "bandwidth_limit": setting.bandwidth_limit,
         "reverify_interval_hours": setting.reverify_interval_hours,
         "completeness_rules": setting.completeness_rules,
+        "hub_allow_anonymous": setting.hub_allow_anonymous,
+        "hub_on_demand": setting.hub_on_demand,
         "token": token.describe(),
         "token_source": token.source,
     }

@@ -45,6 +45,11 @@ class Command(ModelHubCommand):
                             help="re-encrypt the saved token with the first MODELHUB_TOKEN_KEY "
                                  "(key rotation)")
         parser.add_argument("--check-token", action="store_true", help="ask the Hub who the token belongs to")
+        parser.add_argument("--hub-anonymous", choices=["on", "off"],
+                            help="let anyone who reaches /hub pull installed models without an API token")
+        parser.add_argument("--hub-on-demand", choices=["on", "off"],
+                            help="a pull of something not installed queues its download (for users allowed "
+                                 "to start downloads)")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
@@ -111,6 +116,9 @@ class Command(ModelHubCommand):
             setting.segment_min_size = size
         if o["bandwidth_limit"] is not None:
             setting.bandwidth_limit = parse_size(o["bandwidth_limit"]) or None
+        for name in ("hub_anonymous", "hub_on_demand"):
+            if o[name] is not None:
+                setattr(setting, "hub_allow_anonymous" if name == "hub_anonymous" else name, o[name] == "on")
         if o["hf_token_stdin"]:
             token = sys.stdin.readline().strip()
             if not token:
