@@ -6,8 +6,10 @@ from the progress endpoint, so the server-side rendering and the live one stay t
 """
 
 import re
+from datetime import datetime
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -39,6 +41,50 @@ def human_eta(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s left"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+
+
+def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
+    """"3 min ago": what a person reads at a glance in a list (the exact time is in the title)."""
+    if moment is None:
+        return ""
+    seconds = max(0, int(((now or timezone.now()) - moment).total_seconds()))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
+def exact_time(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else ""
+
+
+def clipped(text: str, cls: str = "") -> SafeString:
+    """One line cut with an ellipsis by the stylesheet when it is too long; the whole text on hover."""
+    return format_html('<span class="mh-clip {}" title="{}">{}</span>', cls, text, text)
+
+
+def variant_cell(variant: ModelVariant) -> SafeString:
+    """The variant in one cell: its name, then repo, revision, type and kind on a quiet line, so a long
+    name cannot push status and progress off the screen (each line is clipped, full text on hover)."""
+    details = [variant.repo_id]
+    if variant.revision != "main":
+        details.append(f"@{variant.revision}")
+    if variant.repo_type != "model":
+        details.append(f"({variant.repo_type})")
+    if variant.kind and variant.kind != "auto":
+        details.append(f"· {variant.kind}")
+    return format_html("{}{}", clipped(variant.name or variant.repo_id, "mh-name"),
+                       clipped(" ".join(details), "mh-sub"))
+
+
+def variant_status_cell(variant: ModelVariant) -> SafeString:
+    """Status badge, an "update available" badge only when there is one, and when it was verified."""
+    update = (format_html(' <span class="mh-badge mh-badge-update" title="upstream is at {}">update</span>',
+                          variant.upstream_commit[:12]) if variant.update_available else "")
+    verified = (format_html('<span class="mh-sub" title="{}">verified {}</span>',
+                            exact_time(variant.last_verified_at), relative_time(variant.last_verified_at))
+                if variant.last_verified_at else "")
+    return format_html("{}{}{}", status_badge(variant), update, verified)
 
 
 def state_badge(job: DownloadJob) -> SafeString:

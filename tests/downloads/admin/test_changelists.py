@@ -76,14 +76,16 @@ def test_changelists_render_progress_bars_without_javascript(admin_client, confi
     assert "1.0 MB / 4.0 MB" in admin_client.get(VARIANTS).content.decode()
 
 
-def test_variant_list_flags_an_available_update(admin_client, configured):
+def test_variant_list_flags_an_available_update_and_says_nothing_otherwise(admin_client, configured):
     current, _ = services.get_or_create_variant(repo_id="org/current")
     stale, _ = services.get_or_create_variant(repo_id="org/stale")
     ModelVariant.objects.filter(pk=current.pk).update(commit="a" * 40, upstream_commit="a" * 40)
     ModelVariant.objects.filter(pk=stale.pk).update(commit="a" * 40, upstream_commit="b" * 40)
     page = admin_client.get(VARIANTS).content.decode()
-    rows = {repo: page.split(f">{repo}</a>")[1].split("</tr>")[0] for repo in ("org/current", "org/stale")}
-    assert 'alt="True"' in rows["org/stale"] and 'alt="False"' in rows["org/current"]
+    rows = {repo: page.split(f'title="{repo}"', 1)[1].split("</tr>")[0]
+            for repo in ("org/current", "org/stale")}
+    assert 'title="upstream is at bbbbbbbbbbbb">update</span>' in rows["org/stale"]
+    assert "mh-badge-update" not in rows["org/current"] and "icon-no" not in rows["org/current"]
 
 
 def test_job_changelist_lists_finished_jobs_newest_first_after_the_queue(admin_client, configured):

@@ -51,7 +51,7 @@ def test_failed_job_page_shows_error_code_and_clickable_guidance(admin_client, c
     assert 'id="mh-guidance"' in page and "<code>repo_not_found</code>" in page
     assert f'<a href="{hub.url}/org/missing" rel="noopener noreferrer" target="_blank">' in page
     assert page.index('id="mh-state"') < page.index('id="mh-guidance"') < page.index('id="mh-events"')
-    assert "<code>repo_not_found</code>" in admin_client.get(
+    assert '<code class="mh-sub">repo_not_found</code>' in admin_client.get(
         JOBS, {"error_code": "repo_not_found"}).content.decode()
 
 
