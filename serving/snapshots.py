@@ -8,8 +8,7 @@ sizes and hashes, never a listing of what happens to be on disk.
 """
 
 import hashlib
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 from downloads.models import ModelVariant, VariantStatus
 from downloads.storage.overview import variant_home
 from engine.cache.layout import COMMIT_RE, RepoCache, check_repo_path, is_commit, repo_folder_name, within
-from engine.errors import JobError
 from engine.selection import InvalidInput, clean_revision
+from serving.manifests import Installed, Record, installed, memo
 
 _SHORT_SHA_MIN = 7
 
@@ -28,40 +27,26 @@ class Missing(StrEnum):
     REVISION = "revision"
 
 
-def lfs_pointer(sha256: str, size: int) -> bytes:
-    """The git-lfs pointer file of an LFS file: the git blob the Hub's `oid`/`blobId` names."""
-    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
-
-
-def git_blob_sha1(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
 @dataclass(frozen=True)
 class ServedFile:
     path: str
-    size: int
-    git_sha1: str
-    sha256: str | None
+    record: Record
     blob: Path  # where the verified bytes are: <cache>/<repo folder>/blobs/<etag>
     home: Path  # the cache folder the blob must stay inside
-    fingerprint: dict | None  # (size, mtime_ns) when last hashed
     variant_id: int
 
-    @property
-    def etag(self) -> str:
-        return self.sha256 or self.git_sha1
+    size = property(lambda self: self.record.size)
+    etag = property(lambda self: self.record.etag)
+    fingerprint = property(lambda self: self.record.fingerprint)
 
-    @property
-    def is_lfs(self) -> bool:
-        return bool(self.sha256)
 
-    def tree_entry(self) -> dict:
-        entry = {"type": "file", "oid": self.git_sha1, "size": self.size, "path": self.path}
-        if self.sha256:
-            entry["lfs"] = {"oid": self.sha256, "size": self.size,
-                            "pointerSize": len(lfs_pointer(self.sha256, self.size))}
-        return entry
+@dataclass(frozen=True)
+class Layer:
+    """One installed variant at the snapshot's commit."""
+
+    variant: ModelVariant
+    files: Installed
+    home: Path
 
 
 @dataclass
@@ -69,36 +54,63 @@ class Snapshot:
     repo_type: str
     repo_id: str
     commit: str
-    files: dict[str, ServedFile]
+    layers: list[Layer]  # newest variant first: it answers for a path several variants hold
     last_modified: datetime | None = None
-    _tree: list[dict] | None = field(default=None, repr=False)
+
+    @property
+    def _key(self) -> tuple:
+        return tuple((layer.variant.pk, layer.variant.updated_at) for layer in self.layers)
+
+    def file(self, path: str) -> ServedFile | None:
+        for layer in self.layers:
+            record = layer.files.files.get(path)
+            if record is not None:
+                cache = RepoCache(layer.home, self.repo_id, self.repo_type)
+                return ServedFile(path, record, cache.blob_path(record.etag), layer.home, layer.variant.pk)
+        return None
+
+    @property
+    def files(self) -> dict[str, Record]:
+        def merge() -> dict[str, Record]:
+            merged: dict[str, Record] = {}
+            for layer in reversed(self.layers):  # newest last, so it wins
+                merged.update(layer.files.files)
+            return dict(sorted(merged.items()))
+
+        return memo(("files", *self._key), merge)
 
     def tree(self) -> list[dict]:
         """Every entry, folders included, sorted by path, in the Hub's tree shape."""
-        if self._tree is None:
-            folders: dict[str, list[str]] = {}
-            for path, f in self.files.items():
-                parts = path.split("/")
-                for i in range(1, len(parts)):
-                    folders.setdefault("/".join(parts[:i]), []).append(f"{path}:{f.git_sha1}")
-            # Not git's tree id (that needs every file of the commit, and we serve a selection); stable
-            # and unique per content, which is all a client uses it for.
-            entries = [{"type": "directory", "oid": hashlib.sha1("\n".join(sorted(v)).encode()).hexdigest(),
-                        "size": 0, "path": d} for d, v in folders.items()]
-            entries += [f.tree_entry() for f in self.files.values()]
-            self._tree = sorted(entries, key=lambda e: e["path"])
-        return self._tree
+        return memo(("tree", *self._key), self._build_tree)
+
+    def _build_tree(self) -> list[dict]:
+        folders: dict[str, list[str]] = {}
+        for path, record in self.files.items():
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                folders.setdefault("/".join(parts[:i]), []).append(f"{path}:{record.git_sha1}")
+        # Not git's tree id (that needs every file of the commit, and we serve a selection); stable and
+        # unique per content, which is all a client uses it for.
+        entries = [{"type": "directory", "oid": hashlib.sha1("\n".join(sorted(v)).encode()).hexdigest(),
+                    "size": 0, "path": d} for d, v in folders.items()]
+        entries += [record.tree_entry(path) for path, record in self.files.items()]
+        return sorted(entries, key=lambda e: e["path"])
 
     def is_folder(self, path: str) -> bool:
-        prefix = path.rstrip("/") + "/"
-        return any(p.startswith(prefix) for p in self.files)
+        return any(e["type"] == "directory" and e["path"] == path.rstrip("/") for e in self.tree())
 
 
 def installed_variants(repo_type: str, repo_id: str) -> list[ModelVariant]:
-    """The repo's installed variants, newest first. Corrupt, failed, queued (being repaired or updated)
-    and downloading variants are not served: their files are not known good right now."""
+    """The repo's installed variants, newest first, without their manifests (serving.manifests keeps
+    those parsed). Corrupt, failed, queued (being repaired or updated) and downloading variants are not
+    served: their files are not known good right now."""
     rows = ModelVariant.objects.filter(repo_type=repo_type, repo_id=repo_id, status=VariantStatus.INSTALLED)
-    return list(rows.order_by("-last_verified_at", "-updated_at", "-id"))
+    return list(rows.defer("manifest").order_by("-last_verified_at", "-updated_at", "-id"))
+
+
+def commit_of(variant: ModelVariant) -> str:
+    """The commit on disk: the resolved one, else the manifest's (a variant registered by import)."""
+    return variant.commit or installed(variant).commit
 
 
 def find(variants: list[ModelVariant], revision: str, storage: Path) -> Snapshot | Missing:
@@ -108,7 +120,10 @@ def find(variants: list[ModelVariant], revision: str, storage: Path) -> Snapshot
     commit = resolve_revision(variants, revision, storage)
     if commit is None:
         return Missing.REVISION
-    return snapshot_at(variants, commit, storage)
+    layers = [Layer(v, installed(v), variant_home(v, storage)) for v in variants if commit_of(v) == commit]
+    newest = layers[0].variant
+    when = newest.last_verified_at or newest.updated_at
+    return Snapshot(newest.repo_type, newest.repo_id, commit, layers, when)
 
 
 def split_revision(variants: list[ModelVariant], segments: list[str],
@@ -124,7 +139,7 @@ def split_revision(variants: list[ModelVariant], segments: list[str],
 
 
 def resolve_revision(variants: list[ModelVariant], revision: str, storage: Path) -> str | None:
-    commits = {v.installed_commit for v in variants if v.installed_commit}
+    commits = {c for v in variants if (c := commit_of(v))}
     if is_commit(revision):
         return revision if revision in commits else None
     if _SHORT_SHA_MIN <= len(revision) < 40 and all(c in "0123456789abcdef" for c in revision):
@@ -136,14 +151,13 @@ def resolve_revision(variants: list[ModelVariant], revision: str, storage: Path)
     except InvalidInput:
         return None
     if check_repo_path(revision) is None:
-        homes = dict.fromkeys(variant_home(v, storage) for v in variants)
-        for home in homes:
+        for home in dict.fromkeys(variant_home(v, storage) for v in variants):
             commit = _read_ref(home, variants[0], revision)
             if commit in commits:
                 return commit
     for v in variants:  # newest first
-        if v.revision == revision and v.installed_commit:
-            return v.installed_commit
+        if v.revision == revision and commit_of(v):
+            return commit_of(v)
     return None
 
 
@@ -157,39 +171,3 @@ def _read_ref(home: Path, variant: ModelVariant, revision: str) -> str | None:
     except OSError:
         return None
     return text if COMMIT_RE.match(text) else None
-
-
-def snapshot_at(variants: list[ModelVariant], commit: str, storage: Path) -> Snapshot:
-    files: dict[str, ServedFile] = {}
-    newest = None
-    for v in variants:
-        if v.installed_commit != commit:
-            continue
-        newest = newest or v.last_verified_at or v.updated_at
-        home = variant_home(v, storage)
-        cache = RepoCache(home, v.repo_id, v.repo_type)
-        for path, record in v.installed_files.items():
-            if path in files or check_repo_path(path):
-                continue
-            served = _served_file(path, record, cache, home, v.pk)
-            if served is not None:
-                files[path] = served
-    return Snapshot(variants[0].repo_type, variants[0].repo_id, commit, files, newest)
-
-
-def _served_file(path: str, record: dict, cache: RepoCache, home: Path, variant_id: int) -> ServedFile | None:
-    sha256 = record.get("sha256") or None
-    size = record.get("size")
-    git_sha1 = record.get("git_sha1") or ""
-    if not isinstance(size, int) or size < 0:
-        return None
-    if sha256 and not git_sha1:  # registered from a cache that kept no listing: the pointer names it
-        git_sha1 = git_blob_sha1(lfs_pointer(sha256, size))
-    if not (sha256 or git_sha1) or os.sep in (sha256 or git_sha1):
-        return None
-    try:
-        blob = cache.blob_path(sha256 or git_sha1)
-    except JobError:  # a blob name that is not a plain file name: never served
-        return None
-    fingerprint = record.get("fingerprint") if isinstance(record.get("fingerprint"), dict) else None
-    return ServedFile(path, size, git_sha1, sha256, blob, home, fingerprint, variant_id)

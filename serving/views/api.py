@@ -60,13 +60,12 @@ def _info(request, accepted, revision: str) -> HttpResponse:
         return snapshot
     blobs = request.GET.get("blobs") in _TRUE
     siblings = []
-    for path in sorted(snapshot.files):
-        f = snapshot.files[path]
+    for path, f in snapshot.files.items():
         sibling: dict = {"rfilename": path}
         if blobs:
             sibling.update(size=f.size, blobId=f.git_sha1)
             if f.sha256:
-                lfs = f.tree_entry()["lfs"]
+                lfs = f.tree_entry(path)["lfs"]
                 sibling["lfs"] = {"sha256": f.sha256, "size": f.size, "pointerSize": lfs["pointerSize"]}
         siblings.append(sibling)
     org = snapshot.repo_id.split("/")[0]
@@ -145,3 +144,9 @@ def whoami(request) -> HttpResponse:
         "orgs": [], "auth": {"type": "access_token",
                              "accessToken": {"displayName": token.name or token.prefix, "role": "read"}},
     })
+
+
+def agent_harnesses(request) -> HttpResponse:
+    """huggingface_hub fetches this registry once a day (AI-agent detection, for its telemetry). Empty: no
+    detection, and no 404 in the log for every new client machine."""
+    return hub_json({"standardEnvVars": [], "harnesses": {}})

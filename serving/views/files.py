@@ -57,7 +57,7 @@ def resolve(request, rest: str) -> HttpResponse:
         if snapshot.status_code == 503:
             _record(request, accepted, revision, path, status=503)
         return snapshot
-    served = snapshot.files.get(path)
+    served = snapshot.file(path)
     if served is None:
         return _not_installed(request, accepted, snapshot, revision, path)
     opened = open_verified(served)

@@ -159,13 +159,27 @@ def test_only_an_installed_variant_is_served(tiny, endpoint, token):
                         timeout=10).status_code == 200
 
 
-def test_a_file_changed_since_it_was_verified_is_not_served_and_gets_rechecked(tiny, storage, endpoint,
-                                                                               token):
-    from downloads.models import DownloadJob, JobKind
+def test_a_file_changed_since_it_was_verified_is_held_back_until_a_verification_decided(tiny, storage,
+                                                                                         endpoint, token):
+    import os
 
+    from downloads import tasks
+    from downloads.models import DownloadJob, JobKind, JobState
+
+    url = f"{endpoint}/org/tiny/resolve/main/config.json"
     blob = (storage / "models--org--tiny" / "snapshots" / tiny.sha / "config.json").resolve()
+    assert requests.get(url, headers=auth(token), timeout=10).status_code == 200  # cached as served
+    os.utime(blob, ns=(blob.stat().st_atime_ns, blob.stat().st_mtime_ns + 10**9))  # touched: same bytes
+    held = requests.get(url, headers=auth(token), timeout=10)
+    assert held.status_code == 503 and "Retry-After" in held.headers
+    verify = DownloadJob.objects.get(kind=JobKind.VERIFY, state=JobState.QUEUED)
+    tasks.run_job(verify.pk)  # re-hashes the touched file: same bytes, new fingerprint in the manifest
+    assert requests.get(url, headers=auth(token), timeout=10).content == tiny_files()["config.json"]
+
     blob.write_bytes(b'{"model_type": "LLAMA"}')  # same size, other bytes
-    got = requests.get(f"{endpoint}/org/tiny/resolve/main/config.json", headers=auth(token), timeout=10)
-    assert got.status_code == 503 and "Retry-After" in got.headers
-    assert b"LLAMA" not in got.content
-    assert DownloadJob.objects.filter(kind=JobKind.VERIFY, variant__repo_id="org/tiny").count() == 1
+    damaged = requests.get(url, headers=auth(token), timeout=10)
+    assert damaged.status_code == 503 and b"LLAMA" not in damaged.content
+    tasks.run_job(DownloadJob.objects.get(kind=JobKind.VERIFY, state=JobState.QUEUED).pk)
+    assert ModelVariant.objects.get(repo_id="org/tiny").status == "corrupt"
+    gone = requests.get(url, headers=auth(token), timeout=10)
+    assert (gone.status_code, gone.headers["X-Error-Code"]) == (404, "RepoNotFound")
