@@ -41,16 +41,17 @@ class Setting(models.Model):
         help_text=f"Files of one job downloaded at once (1 to {limits.MAX_PARALLEL_FILES}).",
     )
     segments_per_file = models.PositiveSmallIntegerField(
-        default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(
+        default=limits.AUTO_SEGMENTS,
+        validators=[MinValueValidator(0), MaxValueValidator(
             limits.MAX_SEGMENTS_PER_FILE, f"At most {limits.MAX_SEGMENTS_PER_FILE} connections per file.")],
-        help_text=f"Connections for one large file (parallel ranged segments); 1 = one stream per file. "
-                  f"At most {limits.MAX_SEGMENTS_PER_FILE}, and files at once x connections at most "
-                  f"{limits.MAX_CONNECTIONS_PER_JOB}.",
+        help_text=f"Connections for one large file (parallel ranged segments). 0 = automatic: as many as "
+                  f"keep adding throughput, up to {limits.MAX_SEGMENTS_PER_FILE} (for CDNs that cap each "
+                  f"connection); 1 = one stream per file; N = exactly N. Files at once x connections at "
+                  f"most {limits.MAX_CONNECTIONS_PER_JOB}.",
     )
     segment_min_size = models.BigIntegerField(
-        default=256 * 1000**2, validators=[MinValueValidator(1)],
-        help_text="Files at least this large are split into segments when connections > 1.",
+        default=64 * 1000**2, validators=[MinValueValidator(1)],
+        help_text="Files at least this large are split into segments (unless connections is 1).",
     )
     bandwidth_limit = models.BigIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)],

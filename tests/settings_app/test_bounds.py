@@ -109,7 +109,7 @@ def test_configure_refuses_parallelism_over_the_bounds(configured, args, message
     code, output = run_configure(*args)
     assert code == 2 and message in output
     setting = Setting.load()
-    assert (setting.max_parallel_files, setting.segments_per_file) == (4, 1)
+    assert (setting.max_parallel_files, setting.segments_per_file) == (4, 0)  # the defaults, unchanged
 
 
 def test_configure_accepts_values_within_the_bounds(configured):

@@ -26,7 +26,8 @@ class Command(ModelHubCommand):
         parser.add_argument("--max-parallel-files", type=int, metavar="N")
         parser.add_argument("--min-free-space", metavar="SIZE", help="e.g. 10GB, 500MB")
         parser.add_argument("--segments-per-file", type=int, metavar="N",
-                            help="connections for one large file (parallel ranged segments); 1 = one stream")
+                            help="connections for one large file: 0 = automatic (the default), "
+                                 "1 = one stream, N = exactly N")
         parser.add_argument("--segment-min-size", metavar="SIZE",
                             help="files at least this large are split into segments, e.g. 256MB")
         parser.add_argument("--bandwidth-limit", metavar="RATE",

@@ -49,7 +49,8 @@ def cdn(db, storage, monkeypatch):
     with FakeHub(use_cdn=True) as hub:
         setting = Setting.load()
         setting.hub_endpoint, setting.storage_dir, setting.min_free_space = hub.url, str(storage), 0
-        setting.segments_per_file, setting.segment_min_size = 0, 1_000_000  # 0: adaptive, the default
+        assert setting.segments_per_file == 0  # adaptive is the default
+        setting.segment_min_size = 1_000_000
         setting.save()
         yield hub
 
