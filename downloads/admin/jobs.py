@@ -85,7 +85,8 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
     @admin.display(description="State", ordering="state")
     def state_display(self, obj):
         # The raw code under the badge, as the guidance box, `download --json` and the docs name it.
-        code = format_html('<code class="mh-sub">{}</code>', obj.error_code) if obj.error_code else ""
+        shown = obj.error_code and obj.error_code != obj.state  # "cancelled" twice says nothing more
+        code = format_html('<code class="mh-sub">{}</code>', obj.error_code) if shown else ""
         return format_html("{}{}", state_badge(obj), code)
 
     @admin.display(description="Progress")

@@ -1,5 +1,7 @@
 """What both model admins share: who may start downloads, and the live-progress script and styles."""
 
+import time
+
 from django import forms
 from django.forms.widgets import Script
 from django.urls import reverse
@@ -15,10 +17,12 @@ class LiveProgressMixin:
 
     @property
     def media(self):
-        # defer: the script reads the page after parsing; the URL travels on the script tag.
+        # defer: the script reads the page after parsing; the URL travels on the script tag, and so does
+        # the moment the page was made: jobs created after it (anywhere) are news to this page.
         live = forms.Media(
             css={"all": ["downloads/admin.css"]},
             js=[Script("downloads/progress.js", defer=True,
-                       **{"data-progress-url": reverse("admin:downloads_downloadjob_progress")})],
+                       **{"data-progress-url": reverse("admin:downloads_downloadjob_progress"),
+                          "data-since": f"{time.time():.3f}"})],
         )
         return super().media + live

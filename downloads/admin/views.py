@@ -4,10 +4,10 @@ All are wrapped by `admin_site.admin_view` in downloads.admin (staff login, CSRF
 POST endpoints also demand the download permission and answer 403 without it.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -25,6 +25,7 @@ BUSY_STATUSES = {VariantStatus.QUEUED.value, VariantStatus.DOWNLOADING.value}
 MAX_IDS = 500
 RECENT = timedelta(minutes=5)
 EVENT_LIMIT = 1000
+NEW_JOBS_LIMIT = 50
 
 
 def _ids(raw: str | None) -> list[int]:
@@ -43,11 +44,35 @@ def _job_item(job: DownloadJob) -> dict:
             "url": reverse("admin:downloads_downloadjob_change", args=[job.pk])}
 
 
+def _since(raw: str | None) -> datetime | None:
+    """`since`: when the page was rendered (seconds since the epoch, as the page's script tag says)."""
+    if not raw:
+        return None
+    seconds = float(raw)  # ValueError on garbage: answered with 400
+    if not 0 <= seconds < 1e11:
+        raise ValueError("since is out of range")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def overall() -> dict:
+    """Every queued and running job together, for the tab title: one query, on the state index."""
+    totals = DownloadJob.objects.active().aggregate(
+        active=Count("pk"), running=Count("pk", filter=~Q(state=JobState.QUEUED)),
+        done=Sum("bytes_done"), total=Sum("bytes_total"))
+    done, total = totals["done"] or 0, totals["total"] or 0
+    return {"active": totals["active"], "running": totals["running"], "bytes_done": done,
+            "bytes_total": total, "percent": round(100.0 * done / total, 1) if total else None}
+
+
 @require_GET
 def progress(request, model_admin):
-    """`?ids=1,2` (jobs) and/or `?variants=3,4` (their latest job); neither: active + recently finished.
+    """`?ids=1,2` (jobs) and/or `?variants=3,4` (their latest job); neither: active + recently finished
+    (none when `since` is given: the page shows nothing live). Always `overall` (every active job, for
+    the tab title); with `?since=<epoch seconds>`, `new_jobs`: jobs created since then, wherever they
+    were started (command line, another admin, a schedule).
 
-    Three queries whatever the number of rows: variants with their latest job id, jobs with variants.
+    A fixed number of queries whatever the number of rows: variants with their latest job id, jobs with
+    variants, the totals, the new jobs.
     """
     # The variant list polls too: viewing either model is enough to see download progress.
     site = model_admin.admin_site
@@ -57,8 +82,10 @@ def progress(request, model_admin):
         raise PermissionDenied
     try:
         job_ids, variant_ids = _ids(request.GET.get("ids")), _ids(request.GET.get("variants"))
+        since = _since(request.GET.get("since"))
     except ValueError as exc:
-        return JsonResponse({"error": f"ids must be comma-separated integers ({exc})"}, status=400)
+        return JsonResponse({"error": f"ids must be comma-separated integers, since a number ({exc})"},
+                            status=400)
 
     jobs_qs = DownloadJob.objects.select_related("variant")
     variant_rows = []
@@ -70,9 +97,11 @@ def progress(request, model_admin):
     if job_ids or variant_ids:
         wanted = set(job_ids) | {row["job_id"] for row in variant_rows if row["job_id"]}
         jobs = list(jobs_qs.filter(pk__in=wanted).order_by("created_at", "id"))
+    elif since is not None:  # a page that shows no active job: only news and totals
+        jobs = []
     else:
-        since = timezone.now() - RECENT
-        jobs = list(jobs_qs.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=since))
+        recent = timezone.now() - RECENT
+        jobs = list(jobs_qs.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=recent))
                     .order_by("created_at", "id")[:MAX_IDS])
 
     variants = {row["pk"]: {"id": row["pk"], "status": row["status"], "job_id": row["job_id"]}
@@ -84,8 +113,16 @@ def progress(request, model_admin):
         item["status_label"] = VariantStatus(item["status"]).label
     active = (any(j.state in ACTIVE for j in jobs)
               or any(v["status"] in BUSY_STATUSES for v in variants.values()))
-    return JsonResponse({"jobs": [_job_item(j) for j in jobs], "variants": list(variants.values()),
-                         "active": active})
+    answer = {"jobs": [_job_item(j) for j in jobs], "variants": list(variants.values()), "active": active,
+              "overall": overall()}
+    if since is not None:
+        answer["new_jobs"] = [
+            {"job_id": pk, "variant_id": variant_id, "label": f"{repo_id} [{name}]" if name else repo_id,
+             "url": reverse("admin:downloads_downloadjob_change", args=[pk])}
+            for pk, variant_id, repo_id, name in (
+                DownloadJob.objects.filter(created_at__gt=since).order_by("-created_at", "-id")
+                .values_list("pk", "variant_id", "variant__repo_id", "variant__name")[:NEW_JOBS_LIMIT])]
+    return JsonResponse(answer)
 
 
 @require_POST

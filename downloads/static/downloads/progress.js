@@ -1,16 +1,24 @@
 // Live progress for ModelHub's admin pages. The server renders every bar, badge and number; this script
-// only refreshes them in place from the progress endpoint while something is queued or running, and
-// stops polling when nothing is. It also turns the job page's Cancel/Retry forms into in-page requests.
+// refreshes them in place from the progress endpoint: every 1.5 s while something is queued or running,
+// every 5 s otherwise (and not while the tab is hidden), so a download started anywhere else (command
+// line, another admin, a schedule) shows up within seconds. The tab title carries the overall progress.
+// It also turns the job page's Cancel/Retry forms into in-page requests.
 (function () {
   "use strict";
   var script = document.currentScript;
   var url = script && script.dataset.progressUrl;
   if (!url) { return; }
+  var since = script.dataset.since || "";
   var ACTIVE = ["queued", "running", "verifying"];
-  var BUSY = ["queued", "downloading"];
   var INTERVAL = 1500;
+  var IDLE = 5000;
+  var MAX_BACKOFF = 60000;
   var timer = null;
   var failures = 0;
+  var baseTitle = document.title;
+  var body = document.body.classList;
+  var isList = body.contains("change-list");
+  var isJobList = isList && body.contains("model-downloadjob");
 
   function isActive(state) { return ACTIVE.indexOf(state) !== -1; }
 
@@ -34,15 +42,20 @@
 
   function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
 
+  function ids(selector, key) {
+    var found = {};
+    each(selector, function (node) { found[node.dataset[key]] = true; });
+    return Object.keys(found);
+  }
+
+  // Active jobs on the page (their numbers move), and every variant on it: a download started
+  // elsewhere for one of them is found through that variant's latest job.
   function watched() {
-    var jobs = {}, variants = {};
-    each("[data-mh-job][data-mh-state]", function (el) {
-      if (isActive(el.dataset.mhState)) { jobs[el.dataset.mhJob] = true; }
+    var jobs = {};
+    each("[data-mh-job][data-mh-state]", function (node) {
+      if (isActive(node.dataset.mhState)) { jobs[node.dataset.mhJob] = true; }
     });
-    each('[data-mh-variant][data-mh-field="status"]', function (el) {
-      if (BUSY.indexOf(el.dataset.mhStatus) !== -1) { variants[el.dataset.mhVariant] = true; }
-    });
-    return { jobs: Object.keys(jobs), variants: Object.keys(variants) };
+    return { jobs: Object.keys(jobs), variants: ids("[data-mh-variant]", "mhVariant") };
   }
 
   function el(tag, cls, job, field) {
@@ -128,17 +141,81 @@
       });
       var item = byJob[v.job_id];
       each('[data-mh-variant-progress="' + v.id + '"]', function (box) {
-        if (item && box.dataset.mhJob !== String(v.job_id)) { bindVariantBar(box, item); }
+        // A new job of this variant: show its bar while it is active (a finished one only if the bar
+        // was already following the variant, so it ends where it finished).
+        if (item && box.dataset.mhJob !== String(v.job_id) && (isActive(item.state) || box.dataset.mhJob)) {
+          bindVariantBar(box, item);
+        }
       });
     });
     (data.jobs || []).forEach(updateJob);
   }
 
+  function showTitle(all) {
+    if (!all || !all.active) { document.title = baseTitle; return; }
+    var what = all.running && all.percent !== null ? Math.floor(all.percent) + "%" : "queued";
+    var count = all.active > 1 ? " · " + all.active + " downloads" : "";
+    document.title = "(" + what + count + ") " + baseTitle;
+  }
+
+  function canReload() {
+    var form = document.getElementById("changelist-form");
+    var busy = document.activeElement && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+    return !busy && !(form && form.querySelector("input.action-select:checked"));
+  }
+
+  function notice(unseen) {
+    var box = document.getElementById("mh-live-notice");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "mh-live-notice";
+      box.className = "mh-live-notice";
+      box.setAttribute("role", "status");
+      var content = document.getElementById("content");
+      if (!content) { return; }
+      content.insertBefore(box, content.firstChild);
+    }
+    box.textContent = (unseen.length > 1 ? unseen.length + " downloads started: " : "Download started: ");
+    unseen.slice(0, 3).forEach(function (job, i) {
+      if (i) { box.appendChild(document.createTextNode(", ")); }
+      var a = document.createElement("a");
+      a.href = job.url;
+      a.textContent = "job " + job.job_id + " (" + job.label + ")";
+      box.appendChild(a);
+    });
+    if (isList) {
+      var again = document.createElement("a");
+      again.href = window.location.href;
+      again.textContent = "show them in this list";
+      box.appendChild(document.createTextNode(" — "));
+      box.appendChild(again);
+    }
+  }
+
+  // Jobs created since the page was made that it does not show: a list reloads to show them (unless
+  // the person is choosing rows or typing), any other page says so with links.
+  function news(list) {
+    var unseen = (list || []).filter(function (job) {
+      var shown = document.querySelector('[data-mh-job="' + job.job_id + '"]');
+      var row = !isJobList && isList && document.querySelector('[data-mh-variant="' + job.variant_id + '"]');
+      return !shown && !row;
+    });
+    if (!unseen.length) { return; }
+    var key = "mh-reloaded-for:" + window.location.pathname + window.location.search;
+    var tag = unseen.map(function (job) { return job.job_id; }).join(",");
+    if (isList && canReload() && window.sessionStorage.getItem(key) !== tag) {
+      window.sessionStorage.setItem(key, tag);  // at most once for the same jobs (clocks may differ)
+      window.location.reload();
+      return;
+    }
+    notice(unseen);
+  }
+
   function poll() {
     timer = null;
+    if (document.hidden) { schedule(IDLE); return; }
     var w = watched();
-    if (!w.jobs.length && !w.variants.length) { return; }
-    var query = "?ids=" + w.jobs.join(",") + "&variants=" + w.variants.join(",");
+    var query = "?ids=" + w.jobs.join(",") + "&variants=" + w.variants.join(",") + "&since=" + since;
     fetch(url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (!r.ok) { throw new Error("HTTP " + r.status); }
@@ -147,17 +224,27 @@
       .then(function (data) {
         failures = 0;
         apply(data);
-        if (data.active) { schedule(INTERVAL); }
+        showTitle(data.overall);
+        news(data.new_jobs);
+        schedule(data.active || (data.overall && data.overall.active) ? INTERVAL : IDLE);
       })
       .catch(function () {
         failures += 1;
-        if (failures < 5) { schedule(INTERVAL * Math.pow(2, failures)); }
+        schedule(Math.min(MAX_BACKOFF, INTERVAL * Math.pow(2, failures)));
       });
   }
 
   function schedule(delay) {
     if (timer === null) { timer = window.setTimeout(poll, delay); }
   }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && timer !== null) {
+      window.clearTimeout(timer);
+      timer = null;
+      schedule(200);
+    }
+  });
 
   function showMessage(form, text, link) {
     var box = form.closest(".mh-panel");

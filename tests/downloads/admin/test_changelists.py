@@ -1,5 +1,7 @@
 """The changelists and the progress JSON: live progress, a constant number of queries, the queue's order."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -94,3 +96,17 @@ def test_job_changelist_lists_finished_jobs_newest_first_after_the_queue(admin_c
         services.cancel(job)
     page = admin_client.get(JOBS).content.decode()
     assert page.index(job_url(active)) < page.index(job_url(newer)) < page.index(job_url(older))
+
+
+def test_progress_json_has_overall_totals_and_jobs_created_since_the_page_was_made(admin_client, configured):
+    before = time.time() - 1
+    running, queued = make_jobs(2)
+    DownloadJob.objects.filter(pk=running.pk).update(state=JobState.RUNNING, bytes_total=1000, bytes_done=250)
+    data = admin_client.get(PROGRESS, {"since": f"{before:.3f}"}).json()
+    assert data["overall"] == {"active": 2, "running": 1, "bytes_done": 250, "bytes_total": 1000,
+                               "percent": 25.0}
+    assert [j["job_id"] for j in data["new_jobs"]] == [queued.pk, running.pk]
+    assert data["new_jobs"][0]["label"] == queued.variant.repo_id and data["jobs"] == []
+    later = admin_client.get(PROGRESS, {"since": f"{time.time() + 1:.3f}"}).json()
+    assert later["new_jobs"] == []
+    assert admin_client.get(PROGRESS, {"since": "yesterday"}).status_code == 400
