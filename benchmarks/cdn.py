@@ -47,9 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     size = parse_size(args.size)
     with Harness(prefix="modelhub-cdn-") as h:
         print("ModelHub CDN benchmark\n" + render_machine(machine(h.root)), flush=True)
-        repos = {"single": big_repo(h.path("data", "single"), "org/single", {"model.gguf": size}),
+        # .bin: random bytes would fail the format checks of .gguf or .safetensors names
+        repos = {"single": big_repo(h.path("data", "single"), "org/single", {"model.bin": size}),
                  "sharded": big_repo(h.path("data", "sharded"), "org/sharded",
-                                     {f"model-0000{i}-of-00004.safetensors": size // 2 for i in range(1, 5)})}
+                                     {f"model-0000{i}-of-00004.bin": size // 2 for i in range(1, 5)})}
         hub = HubServer(h, list(repos.values()), name="cdn",
                         extra=["--cdn", "--cdn-connection-cap", str(args.connection_cap), "--cdn-ttfb",
                                str(args.ttfb), "--cdn-link-cap", str(args.link_cap)])

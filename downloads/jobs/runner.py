@@ -171,7 +171,8 @@ class JobRun:
                                                    self.setting.segments_per_file)
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
-            revision=revision, commit=commit, session=TransferSession(parallel_files),
+            # a pooled connection for every file at once and every connection of a segmented file
+            revision=revision, commit=commit, session=TransferSession(parallel_files * segments),
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
             segments=segments, segment_min_size=self.setting.segment_min_size,

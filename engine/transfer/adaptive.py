@@ -12,7 +12,7 @@ hash still follows the written prefix.
 import time
 from dataclasses import dataclass, field
 
-START = 4        # a large file opens with this many: most links are wider than a few per-connection caps
+START = 8        # a large file opens with this many: most links are wider than a few per-connection caps
 STEP = 2         # each window that paid off multiplies the connections by this
 GAIN = 1.25      # a window pays off when throughput grew by at least this factor
 WINDOW = 0.3     # seconds measured per window, once every connection delivers bytes

@@ -17,7 +17,7 @@ SIZE = 24_000_000
 
 
 def test_the_ramp_grows_while_throughput_follows_and_then_settles():
-    ramp = Ramp(limit=16)
+    ramp = Ramp(limit=START * 4)
     assert ramp.start() == START
     t, received = 0.0, 0
     assert ramp.wanted(received, flowing=True, now=t) == START  # a window starts
@@ -25,14 +25,14 @@ def test_the_ramp_grows_while_throughput_follows_and_then_settles():
     assert ramp.wanted(received, flowing=True, now=t) == START * 2  # first window: grow
     assert ramp.wanted(received, flowing=True, now=t) == START * 2  # the next window starts
     t, received = t + WINDOW, received + int(8e6 * WINDOW)
-    assert ramp.wanted(received, flowing=True, now=t) == 16  # twice as fast: grow to the limit
-    flat = Ramp(limit=16)
+    assert ramp.wanted(received, flowing=True, now=t) == START * 4  # twice as fast: grow to the limit
+    flat = Ramp(limit=START * 4)
     flat.start()
     flat.wanted(0, True, 0.0)
-    flat.wanted(int(4e6 * WINDOW), True, WINDOW)  # grows to 8
+    flat.wanted(int(4e6 * WINDOW), True, WINDOW)  # grows to START * 2
     flat.wanted(int(4e6 * WINDOW), True, WINDOW)
     gained = 4e6 * (GAIN - 0.1)  # less than GAIN: the link is full
-    assert flat.wanted(int(4e6 * WINDOW + gained * WINDOW), True, 2 * WINDOW) == 8 and flat.settled
+    assert flat.wanted(int(4e6 * WINDOW + gained * WINDOW), True, 2 * WINDOW) == START * 2 and flat.settled
 
 
 def test_a_window_counts_only_once_every_connection_flows():
