@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from django.db.models import F
+
 from downloads.models import ModelVariant, VariantStatus
 from downloads.storage.overview import variant_home
 from engine.cache.layout import COMMIT_RE, RepoCache, check_repo_path, is_commit, repo_folder_name, within
@@ -105,7 +107,8 @@ def installed_variants(repo_type: str, repo_id: str) -> list[ModelVariant]:
     those parsed). Corrupt, failed, queued (being repaired or updated) and downloading variants are not
     served: their files are not known good right now."""
     rows = ModelVariant.objects.filter(repo_type=repo_type, repo_id=repo_id, status=VariantStatus.INSTALLED)
-    return list(rows.defer("manifest").order_by("-last_verified_at", "-updated_at", "-id"))
+    newest_first = (F("last_verified_at").desc(nulls_last=True), "-updated_at", "-id")  # PostgreSQL too
+    return list(rows.defer("manifest").order_by(*newest_first))
 
 
 def commit_of(variant: ModelVariant) -> str:
