@@ -1,0 +1,265 @@
+"""Serving the team (issue 15): N concurrent `hf download` clients of one big file from ModelHub's /hub
+(gunicorn as run.sh starts it) against the same clients from nginx serving the same verified blob, while
+a logged-in admin polls the progress endpoint. One command:
+
+    .venv/bin/python -m benchmarks.bench_serving                 # 1 GiB, 8 clients, 2 rounds each
+    .venv/bin/python -m benchmarks.bench_serving --size 256MiB --clients 4 --runs 1
+
+nginx is Debian's package (`apt-get install nginx`); without it that side says N/A. olah is not run: it
+mirrors an upstream Hub into its own store and cannot serve ModelHub's verified cache as it is.
+Targets from the issue: aggregate throughput ≥ 0.8 × nginx, admin progress p99 < 100 ms meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import socket
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from benchmarks.data import big_repo, describe_size
+from benchmarks.fixtures import HubServer, ModelHub
+from benchmarks.harness import MB, BenchError, Harness, clear_dir, hf_env, tool
+
+REPO, FILE = "bench/serve", "weights.bin"
+ADMIN_USER, ADMIN_PASSWORD = "bench", "bench-Password-1"
+PROGRESS = "/admin/downloads/downloadjob/progress/?ids=&variants="
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise BenchError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def start_gunicorn(h: Harness, mh: ModelHub, *, nice: int = 0) -> str:
+    port = free_port()
+    log = open(h.path("logs", f"gunicorn-{port}.log"), "wb")  # noqa: SIM115 - the child writes it until killed
+    niced = ["nice", "-n", str(nice)] if nice else []
+    h.spawn([*niced, tool("gunicorn"), "modelhub.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+             "--threads", "8", "--log-level", "warning"], env=mh.env, stdout=log, stderr=log)  # as run.sh
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return f"http://127.0.0.1:{port}"
+
+
+def start_nginx(h: Harness, blob: Path, commit: str, sha256: str, size: int) -> str | None:
+    """nginx serving the verified blob at the resolve URL, with the headers hf_hub_download reads."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        return None
+    port, root = free_port(), h.path("nginx")
+    root.mkdir()
+    temps = "\n".join(f"  {kind}_temp_path {root}/{kind};" for kind in
+                      ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (root / "nginx.conf").write_text(f"""
+user root;
+worker_processes auto;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+{temps}
+  server {{
+    listen 127.0.0.1:{port};
+    location = /hub/{REPO}/resolve/main/{FILE} {{
+      alias {blob};
+      default_type application/octet-stream;
+      add_header X-Repo-Commit {commit};
+      add_header X-Linked-Etag '"{sha256}"';
+      add_header X-Linked-Size {size};
+    }}
+  }}
+}}
+""")
+    h.spawn([nginx, "-c", str(root / "nginx.conf"), "-p", str(root)], stdout=None, stderr=None)
+    wait_http(f"http://127.0.0.1:{port}/")
+    return f"http://127.0.0.1:{port}/hub"
+
+
+def admin_session(base: str) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    login = f"{base}/admin/login/"
+    session.get(login, timeout=10)
+    session.post(login, data={"username": ADMIN_USER, "password": ADMIN_PASSWORD, "next": "/admin/",
+                              "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                 headers={"Referer": login}, timeout=10)
+    if session.get(f"{base}{PROGRESS}", timeout=10).status_code != 200:
+        raise BenchError("could not log in to the admin")
+    return session
+
+
+def round_of_clients(h: Harness, endpoint: str, token: str, clients: int, size: int, *, curl: bool = False,
+                     watch=None) -> dict:
+    """`clients` concurrent downloads, `hf download` from empty caches (bytes checked), or curl to
+    /dev/null (the server's side alone: curl costs little CPU); wall time of the slowest."""
+    homes = [h.path("clients", str(i)) for i in range(clients)]
+    for home in homes:
+        clear_dir(home)
+    procs = []
+    t0 = time.perf_counter()
+    for home in homes:
+        if curl:
+            cmd, env = [tool("curl"), "-sf", "-o", "/dev/null", "-H", f"Authorization: Bearer {token}",
+                        f"{endpoint}/{REPO}/resolve/main/{FILE}"], None
+        else:
+            cmd = [tool("hf"), "download", "--quiet", REPO, FILE]
+            env = {**hf_env(endpoint, home), "HF_TOKEN": token, "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+        procs.append(h.spawn(cmd, env=env, stdout=open(home / "out", "wb"),  # noqa: SIM115
+                             stderr=open(home / "err", "wb")))  # noqa: SIM115
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(stop,), daemon=True) if watch else None
+    if watcher:
+        watcher.start()
+    for p in procs:
+        p.wait(timeout=1800)
+    wall = time.perf_counter() - t0
+    stop.set()
+    if watcher:
+        watcher.join(30)
+    failed = [i for i, p in enumerate(procs) if p.returncode != 0]
+    if failed:
+        raise BenchError(f"{endpoint}: client {failed[0]} failed: "
+                         f"{(homes[failed[0]] / 'err').read_text()[-300:]}")
+    digest = None
+    if not curl:
+        got = Path((homes[0] / "out").read_text().strip().splitlines()[-1])
+        digest = hashlib.sha256(got.read_bytes()).hexdigest()
+    for home in homes:
+        shutil.rmtree(home, ignore_errors=True)
+    return {"wall": wall, "aggregate": clients * size / wall, "sha256": digest}
+
+
+def poller(session: requests.Session, url: str, latencies: list[float], interval: float = 0.1):
+    def watch(stop: threading.Event) -> None:
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            ok = session.get(url, timeout=30).status_code == 200
+            if ok:
+                latencies.append(time.perf_counter() - t0)
+            stop.wait(max(0.0, t0 + interval - time.perf_counter()))
+    return watch
+
+
+def pct(values: list[float], q: float) -> float | None:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", default="1GiB", help="size of the served file, e.g. 1GiB, 256MiB")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--runs", type=int, default=2, help="rounds per server, interleaved")
+    ap.add_argument("--hub-nice", type=int, default=0, metavar="N",
+                    help="serve /hub from a second gunicorn at this nice level, the admin from the first "
+                         "(the split the README suggests for many clients); 0: one gunicorn for both")
+    args = ap.parse_args()
+    from modelhub.sizes import parse_size
+
+    size = parse_size(args.size)
+    with Harness(prefix="modelhub-bench-serving-") as h:
+        print(f"Serving benchmark: {describe_size(size)}, {args.clients} concurrent `hf download` clients, "
+              f"{args.runs} round(s) per server; temp dir {h.root}", flush=True)
+        repo = big_repo(h.path("repo"), REPO, {FILE: size})
+        hub = HubServer(h, [repo], name="origin")
+        mh = ModelHub(h)
+        mh.setup(hub.url)
+        job = mh.download(REPO).extra["job"]
+        mh.manage("ensure_admin", env={"MODELHUB_ADMIN_USER": ADMIN_USER,
+                                       "MODELHUB_ADMIN_PASSWORD": ADMIN_PASSWORD}).ok()
+        token = mh.manage("api_token", "create", ADMIN_USER).ok().out.strip().splitlines()[-1]
+        blob = Path(job["path"], FILE).resolve()
+        sha256 = hashlib.sha256(blob.read_bytes()).hexdigest()
+        hub.stop()  # the origin is not needed any more: nothing may come from it
+
+        base = start_gunicorn(h, mh)
+        session = admin_session(base)
+        idle: list[float] = []
+        poller(session, f"{base}{PROGRESS}", idle, 0.05)(_stop_after(2.0))
+        nginx = start_nginx(h, blob, job["commit"], sha256, size)
+        hub_base = start_gunicorn(h, mh, nice=args.hub_nice) if args.hub_nice else base
+        servers = {"modelhub": f"{hub_base}/hub", "nginx": nginx}
+        results: dict[str, list[dict]] = {}
+        busy: dict[str, list[float]] = {}
+        for _ in range(args.runs):
+            for curl in (False, True):
+                for server, endpoint in servers.items():
+                    if endpoint is None:
+                        continue
+                    key = server + (" curl" if curl else "")
+                    # The admin is polled during nginx's rounds too: what the machine's load alone costs it.
+                    watch = poller(session, f"{base}{PROGRESS}", busy.setdefault(key, []))
+                    results.setdefault(key, []).append(
+                        round_of_clients(h, endpoint, token, args.clients, size, curl=curl, watch=watch))
+        split = f", /hub on its own gunicorn at nice {args.hub_nice}" if args.hub_nice else ""
+        print(f"\n{args.clients} clients × {describe_size(size)}; gunicorn 2 workers × 8 threads as run.sh "
+              f"(sendfile){split}")
+        report(results, sha256, idle, busy)
+
+
+def _stop_after(seconds: float) -> threading.Event:
+    stop = threading.Event()
+    threading.Timer(seconds, stop.set).start()
+    return stop
+
+
+def report(results: dict, sha256: str, idle: list[float], busy: dict) -> None:
+    def agg(kind: str) -> float | None:
+        runs = results.get(kind)
+        return statistics.median(r["aggregate"] for r in runs) if runs else None
+
+    def walls(kind: str) -> str:
+        return "walls " + ", ".join(f"{r['wall']:.1f} s" for r in results[kind])
+
+    def latency(samples: list[float] | None) -> tuple[str, str]:
+        if not samples:
+            return "no samples", ""
+        p99 = pct(samples, 0.99)
+        return (f"p50 {pct(samples, 0.5) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms",
+                f"target p99 < 100 ms: {'PASS' if p99 < 0.1 else 'MISS'} ({len(samples)} polls)")
+
+    rows = []
+    for suffix, what in (("", "`hf download` clients"), (" curl", "curl clients (server side only)")):
+        ours, theirs = agg("modelhub" + suffix), agg("nginx" + suffix)
+        rows += [
+            (f"ModelHub /hub, {what}", f"{ours / MB:,.0f} MB/s aggregate", walls("modelhub" + suffix)),
+            (f"nginx, {what}", f"{theirs / MB:,.0f} MB/s aggregate" if theirs else "N/A",
+             walls("nginx" + suffix) if theirs else "install the Debian package nginx"),
+            (f"ModelHub / nginx, {what}", f"{ours / theirs:.2f}" if theirs else "N/A",
+             "target ≥ 0.80: " + (("PASS" if ours / theirs >= 0.8 else "MISS") if theirs else "N/A")),
+            ("  admin progress meanwhile", *latency(busy.get("modelhub" + suffix))),
+            ("  admin progress while nginx serves (control)", *latency(busy.get("nginx" + suffix))),
+        ]
+    right = all(r["sha256"] == sha256 for k, rs in results.items() if "curl" not in k for r in rs)
+    rows += [("admin progress, idle", *latency(idle)),
+             ("bytes every hf client got", "sha256 matches" if right else "WRONG BYTES", ""),
+             ("olah", "N/A", "mirrors an upstream into its own store; cannot serve this verified cache")]
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:<30} {note}")
+
+
+if __name__ == "__main__":
+    main()
