@@ -250,3 +250,19 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} @ {self.last_seen:%H:%M:%S}"
+
+
+class PreviousStorage(models.Model):
+    """A folder that was the storage folder until Settings pointed elsewhere. The Storage page keeps
+    listing it (what is left, and Clean up and Delete files work there) until nothing is left in it:
+    changing the folder must never turn installed models into files nobody can see."""
+
+    path = models.CharField(max_length=1024, unique=True)
+    left_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-left_at"]
+        verbose_name = "previous storage folder"
+
+    def __str__(self) -> str:
+        return self.path

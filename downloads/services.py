@@ -179,6 +179,14 @@ def enqueue_import(keys: list[str], mode: str, *, by=None, locations=()) -> None
                task_name=f"modelhub-import-{user_id}-{len(keys)}", group="modelhub-import")
 
 
+def enqueue_relocation(old: str, new: str, mode: str, *, by=None) -> None:
+    """Move or copy what the old storage folder holds into the new one, in a worker (see storage.relocate)."""
+    from django_q.tasks import async_task
+
+    async_task("downloads.tasks.relocate_storage", old, new, mode, by.pk if by is not None else None,
+               task_name=f"modelhub-relocate-{mode}", group="modelhub-import")
+
+
 def dispatch() -> list[int]:
     """Hand queued jobs to the broker, oldest first, up to max_concurrent_downloads in flight."""
     from django_q.tasks import async_task

@@ -5,12 +5,13 @@ still answers for tasks queued before its functions moved here).
 """
 
 import logging
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
 from downloads import services, updates
 from downloads.jobs import runner
-from downloads.storage import discovery, health, imports
+from downloads.storage import discovery, health, imports, relocate
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +55,9 @@ def import_snapshots(keys: list[str], mode: str, user_id: int | None = None,
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     found = discovery.find_by_keys(keys, extra_locations=locations)
     return [r.as_dict() for r in imports.import_snapshots(found, mode=mode, by=user)]
+
+
+def relocate_storage(old: str, new: str, mode: str, user_id: int | None = None) -> list[dict]:
+    """After the storage folder changed in Settings: move or copy the old folder's models (slow)."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return [r.as_dict() for r in relocate.relocate(Path(old), Path(new), mode, by=user)]

@@ -2,11 +2,12 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.forms.widgets import Media
+from django.forms.widgets import Media, Script
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from settings_app import storage_change
 from settings_app.forms import SettingForm
 from settings_app.models import Setting
 from settings_app.services import check_token, endpoint_change_message, storage_dir_problem
@@ -38,7 +39,7 @@ class SettingAdmin(admin.ModelAdmin):
                                          "comes from and its last 4 characters. It is only sent to the Hub "
                                          "endpoint it was entered for. Save, then use 'Test token' to check "
                                          "it with the Hub."}),
-            ("Storage", {"fields": ["storage_dir", "min_free_space"],
+            ("Storage", {"fields": ["storage_dir", "old_storage", "min_free_space"],
                          "description": "Models land here in the standard Hugging Face cache layout, so "
                                         "transformers, llama.cpp and huggingface-cli find them."}),
             ("Downloads", {"fields": ["max_concurrent_downloads", "max_parallel_files", "segments_per_file",
@@ -61,6 +62,7 @@ class SettingAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        storage_change.apply(self, request, form)
         if form.storage_dir_note:
             self.message_user(request, form.storage_dir_note, messages.INFO)
         # Who pointed the token's endpoint where is an audit question: record it by name (the admin's
@@ -81,7 +83,10 @@ class SettingAdmin(admin.ModelAdmin):
 
     @property
     def media(self):
-        return super().media + Media(css={"all": ["downloads/admin.css"]})
+        # settings.js previews where a typed storage folder lands and asks about the current one's models.
+        preview = reverse("admin:settings_app_setting_storage_preview")
+        return super().media + Media(css={"all": ["downloads/admin.css"]}, js=[
+            Script("downloads/settings.js", defer=True, **{"data-preview-url": preview})])
 
     # --- one row: no list, no add, no delete
     def has_add_permission(self, request):
@@ -106,7 +111,12 @@ class SettingAdmin(admin.ModelAdmin):
         return [
             path("test-token/", self.admin_site.admin_view(self.test_token_view),
                  name="settings_app_setting_test_token"),
+            path("storage-preview/", self.admin_site.admin_view(self.storage_preview_view),
+                 name="settings_app_setting_storage_preview"),
         ] + super().get_urls()
+
+    def storage_preview_view(self, request):
+        return storage_change.preview(request, self)
 
     def test_token_view(self, request):
         return _test_token(request, self)

@@ -4,6 +4,7 @@ from django import forms
 
 from engine.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, parallelism_problem
 from modelhub.sizes import parse_size
+from settings_app import storage_change
 from settings_app.models import Setting
 from settings_app.services import (
     SettingsError,
@@ -73,6 +74,8 @@ class SettingForm(forms.ModelForm):
         help_text="The saved token is only sent to the endpoint it was entered for. Tick this only if you "
                   "trust the endpoint above with it: every request to it will carry the token.",
     )
+    # What the current storage folder holds is moved, copied or kept when the folder changes.
+    old_storage = storage_change.choice_field()
     # Set by SettingAdmin.get_form from the user's permission; without it the field does not exist,
     # so a crafted POST cannot confirm either.
     may_confirm_token_endpoint = False
@@ -88,6 +91,9 @@ class SettingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The endpoint before this submit, for the admin log and the warning after an endpoint change.
         self.endpoint_before = self.instance.effective_hub_endpoint
+        storage_change.prepare(self)
+        if "storage_dir" in self.fields:  # room for a whole path
+            self.fields["storage_dir"].widget.attrs["size"] = 60
         if not self.may_confirm_token_endpoint:
             self.fields.pop("confirm_token_endpoint")
 
@@ -127,6 +133,7 @@ class SettingForm(forms.ModelForm):
         if files and segments and files <= MAX_PARALLEL_FILES and segments <= MAX_SEGMENTS_PER_FILE:
             if problem := parallelism_problem(files, segments):
                 self.add_error("segments_per_file", problem)
+        storage_change.check(self, cleaned)
         return cleaned
 
     def save(self, commit=True):

@@ -20,7 +20,8 @@ from downloads.models import ModelVariant
 from downloads.storage import delete, discovery, health
 from downloads.storage.cleanup import DEFAULT_OLDER_THAN_HOURS, clean_older_than, cleanup_storage
 from downloads.storage.imports import MODES
-from downloads.storage.overview import storage_overview
+from downloads.storage.overview import storage_dir, storage_overview
+from downloads.storage.previous import previous_folders
 from engine.selection import is_db_id
 from modelhub.sizes import format_size
 
@@ -50,7 +51,9 @@ def storage_index(request):
     can_import = request.user.has_perm(ADD_PERM)
     # Typed folders are read from the server's disk: only for those who may import from them.
     paths = _extra_paths(request.GET) if can_import else []
-    overview = storage_overview(discovery.default_cache_dirs() + paths)
+    # Earlier storage folders stay listed until they are empty: their models are still installed.
+    earlier = previous_folders(storage_dir())
+    overview = storage_overview(earlier + discovery.default_cache_dirs() + paths)
     found = discovery.snapshots_in(overview.scans)
     # Elsewhere, a blob a snapshot links to is already counted in that snapshot's row: list only orphans.
     unclaimed_blobs = [b for b in overview.unclaimed_blobs
@@ -59,6 +62,7 @@ def storage_index(request):
         request, "Storage", overview=overview, found=found, extra_paths=paths,
         unclaimed_blobs=unclaimed_blobs,
         importable=[f for f in found if f.registered is None and not f.problems],
+        previous={str(p) for p in earlier},
         health=health.rows(health.check(storage=overview.storage_dir)),
         older_than=DEFAULT_OLDER_THAN_HOURS, modes=MODES,
         can_import=can_import, can_delete=request.user.has_perm(DELETE_FILES_PERM)))

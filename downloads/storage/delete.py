@@ -2,10 +2,12 @@
 
 `plan_delete` says what would go (per file, with the bytes freed) without touching anything; the
 confirmation page and `delete_files --dry-run` show it. `delete_variant_files` re-plans against the
-disk as it is at that moment and then deletes. Only the storage folder is ever touched.
+disk as it is at that moment and then deletes. Only the storage folder (and folders that were the
+storage folder before, see storage.previous) is ever touched.
 """
 
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 from downloads.jobs import lifecycle
 from downloads.models import DownloadJob, ModelVariant
 from downloads.storage.overview import storage_dir, variant_home
+from downloads.storage.previous import previous_folders
 from engine.cache import locks, safety
 from engine.cache.layout import RepoCache, repo_folder_name
 from engine.cache.scan import RepoEntry, scan_repo
@@ -67,24 +70,33 @@ def plan_delete(variants) -> DeletePlan:
     """What deleting these variants together would remove, and why anything of theirs is kept."""
     variants = list(variants)
     root = storage_dir()
+    allowed = [root, *previous_folders(root)]
     plans = {v.pk: VariantPlan(v) for v in variants}
-    groups: dict[tuple[str, str], list[ModelVariant]] = defaultdict(list)
+    groups: dict[tuple[Path, str, str], list[ModelVariant]] = defaultdict(list)
     busy = _active_jobs({(v.repo_type, v.repo_id) for v in variants})
     for v in variants:
         plan = plans[v.pk]
-        if variant_home(v, root) != root:
+        home = deletable_home(v, root, allowed)
+        if home is None:
             plan.refused = (f"its files are in {variant_home(v, root)}, outside the storage folder {root}; "
-                            "ModelHub only deletes inside the storage folder")
+                            "ModelHub only deletes inside the storage folder (and earlier storage folders)")
         elif (v.repo_type, v.repo_id) in busy:
             job = busy[(v.repo_type, v.repo_id)]
             plan.refused = (f"job {job.pk} ({job.kind}, {job.state}) is active for "
                             f"{'this variant' if job.variant_id == v.pk else job.variant} in this repo; "
                             "cancel it or wait until it ends")
         else:
-            groups[(v.repo_type, v.repo_id)].append(v)
-    for (repo_type, repo_id), members in groups.items():
-        _plan_repo(root, scan_repo(root, repo_folder_name(repo_id, repo_type)), members, plans)
+            groups[(home, v.repo_type, v.repo_id)].append(v)
+    for (home, repo_type, repo_id), members in groups.items():
+        _plan_repo(home, scan_repo(home, repo_folder_name(repo_id, repo_type)), members, plans)
     return DeletePlan([plans[v.pk] for v in variants])
+
+
+def deletable_home(variant: ModelVariant, root: Path, allowed: list[Path]) -> Path | None:
+    """The cache folder of the variant's files if ModelHub may delete there: the storage folder, or one
+    that was the storage folder before (its files are ModelHub's own); never another tool's cache."""
+    home = variant_home(variant, root)
+    return next((folder for folder in allowed if os.path.realpath(folder) == os.path.realpath(home)), None)
 
 
 def delete_variant_files(variant: ModelVariant, *, by=None) -> VariantPlan:
@@ -93,10 +105,10 @@ def delete_variant_files(variant: ModelVariant, *, by=None) -> VariantPlan:
     Returns what was removed (`bytes_freed`); `refused` is set, and nothing touched, while a job is
     active in the variant's repo or when its files live outside the storage folder.
     """
-    root = storage_dir()
     plan = plan_delete([variant]).variants[0]
     if plan.refused:
         return plan
+    root = variant_home(variant, storage_dir())  # checked by the plan: the storage folder, or an earlier one
     done = VariantPlan(variant, kept=plan.kept)
     links = [r for r in plan.removals if r.kind == "link"]
     blobs = [r for r in plan.removals if r.kind == "blob"]

@@ -112,7 +112,7 @@ def _import_one(f: FoundSnapshot, mode: str, storage: Path, by, result: ImportRe
         kind=_guess_kind(f, overrides))
     result.variant_id, result.revision, result.include = variant.pk, variant.revision, variant.include
     _record_pending(variant, f, RepoCache(home, f.repo_id, f.repo_type).snapshot_dir(f.commit))
-    job = _verify_with_runner(variant, by, notes)  # the runner verifies where the files are (variant_home)
+    job = verify_here(variant, by, notes)  # the runner verifies where the files are (variant_home)
     variant.refresh_from_db()
     result.job_id, result.status, result.problem = job.pk, variant.status, variant.problem
     result.outcome = "imported" if variant.status == VariantStatus.INSTALLED else "corrupt"
@@ -176,9 +176,10 @@ def _record_pending(variant: ModelVariant, f: FoundSnapshot, snapshot: Path) -> 
                                                      for path, item in f.files.items()})
 
 
-def _verify_with_runner(variant: ModelVariant, by, notes: list[str]) -> DownloadJob:
+def verify_here(variant: ModelVariant, by, notes: list[str], *, full: bool = True) -> DownloadJob:
+    """Verify the variant where its files are, in this process; `notes` go to the job's event log."""
     job, joined = services.enqueue(variant, kind=JobKind.VERIFY, origin=JobOrigin.IMPORT, requested_by=by,
-                                   force=True, run_here=True)
+                                   force=full, run_here=True)
     if joined:
         raise _Skip(f"variant {variant.pk} is busy with job {job.pk}; import it later")
     for note in notes:
