@@ -1,8 +1,11 @@
-"""Which variant a selection is: validated with the cleaners the admin form and the commands share,
-and unique on repo, type, revision and globs (the same selection is one variant). Removing a variant
-(its row, its job history and, when asked, its files) is here too: the other end of its life.
+"""Which variant a selection is: validated with the cleaners the admin form and the commands share.
+The same repo, revision and files are one variant: the same globs (a database constraint), or other
+globs that select the same files of the repo (checked when the caller has its file list). Every
+variant has a readable name. Removing a variant (its row, its job history and, when asked, its files)
+is here too: the other end of its life.
 """
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,14 +13,27 @@ from django.db import IntegrityError, transaction
 
 from downloads.models import ModelVariant
 from downloads.storage.delete import VariantPlan, delete_variant_files
-from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision, require_utf8
+from engine import catalog
+from engine.hub import RemoteFile
+from engine.selection import (
+    HubReference,
+    InvalidInput,
+    clean_globs,
+    clean_repo_id,
+    clean_revision,
+    require_utf8,
+    select_files,
+)
 from engine.verify import AUTO
 
 
 def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: str | None = "main",
                           include: Iterable[str] | str = (), exclude: Iterable[str] | str = (),
-                          name: str = "", kind: str = AUTO) -> tuple[ModelVariant, bool]:
-    """Validate the selection and return its variant (unique on repo, type, revision, globs)."""
+                          name: str = "", kind: str = AUTO,
+                          files: list[RemoteFile] | None = None) -> tuple[ModelVariant, bool]:
+    """Validate the selection and return its variant: the one with these globs, else (given the repo's
+    `files` at that revision) the one whose globs select exactly the same files, else a new one named
+    `name` or, without one, a readable name made from the globs."""
     if repo_type not in ("model", "dataset"):
         raise InvalidInput(f"repo type must be 'model' or 'dataset', not {repo_type!r}")
     key = {
@@ -27,17 +43,99 @@ def get_or_create_variant(*, repo_id: str, repo_type: str = "model", revision: s
         "include": clean_globs(include, "include"),
         "exclude": clean_globs(exclude, "exclude"),
     }
-    name = require_utf8((name or "").strip(), "name")
-    defaults = {"name": name[:100], "kind": require_utf8((kind or AUTO).strip(), "kind")[:50]}
+    name = require_utf8((name or "").strip(), "name")[:100]
+    kind = require_utf8((kind or AUTO).strip(), "kind")[:50]
+    variant = ModelVariant.objects.filter(**key).first()
+    if variant is None and files is not None:
+        variant = same_files_as(key, files)
+    if variant is not None:
+        if name and variant.name != name and (not variant.name or _exact(variant, key)):
+            ModelVariant.objects.filter(pk=variant.pk).update(name=name)
+            variant.name = name
+        return variant, False
+    defaults = {"name": name or readable_name(key["include"], key["exclude"]), "kind": kind}
     try:
         with transaction.atomic():
-            variant, created = ModelVariant.objects.get_or_create(**key, defaults=defaults)
+            return ModelVariant.objects.get_or_create(**key, defaults=defaults)
     except IntegrityError:  # created concurrently
-        variant, created = ModelVariant.objects.get(**key), False
-    if not created and name and variant.name != name[:100]:
-        ModelVariant.objects.filter(pk=variant.pk).update(name=name[:100])
-        variant.name = name[:100]
-    return variant, created
+        return ModelVariant.objects.get(**key), False
+
+
+def _exact(variant: ModelVariant, key: dict) -> bool:
+    return variant.include == key["include"] and variant.exclude == key["exclude"]
+
+
+def selected_paths(files: list[RemoteFile], include: list[str], exclude: list[str]) -> frozenset[str]:
+    return frozenset(f.path for f in select_files(files, include, exclude))
+
+
+def same_files_as(key: dict, files: list[RemoteFile]) -> ModelVariant | None:
+    """The variant of this repo and revision whose globs select the same files as `key`'s (a command's
+    '*Q4_K_M*.gguf' and Add from Hub's exact file name are one variant). A selection of nothing is
+    nobody's twin: it is a typo to be reported by its download, not merged into another variant."""
+    wanted = selected_paths(files, key["include"], key["exclude"])
+    if not wanted:
+        return None
+    siblings = ModelVariant.objects.filter(repo_id=key["repo_id"], repo_type=key["repo_type"],
+                                           revision=key["revision"]).order_by("pk")
+    return next((v for v in siblings if selected_paths(files, v.include, v.exclude) == wanted), None)
+
+
+def readable_name(include: list[str], exclude: list[str]) -> str:
+    """A name for a variant nobody named: its GGUF quant, "all files", or its patterns, shortened."""
+    if not include and not exclude:
+        return "all files"
+    quants = {catalog.quant_of(p.replace("*", " ").replace("?", " ")) for p in include}
+    if len(quants) == 1 and None not in quants:
+        return quants.pop()
+    if not include:
+        return ("all except " + ", ".join(exclude))[:100]
+    first = include[0]
+    more = f" (+{len(include) - 1} more)" if len(include) > 1 else ""
+    return (first + more)[:100]
+
+
+# --- pasted references ----------------------------------------------------------------------------
+def choice_for_reference(ref: HubReference, choices: list[catalog.Choice],
+                         files: list[RemoteFile]) -> catalog.Choice | None:
+    """The choice a pasted reference names: its `:QUANT`, or the GGUF quant or sharded checkpoint its
+    file belongs to (all parts of a split GGUF), else a choice of just that file. None when it names
+    only the repo; InvalidInput when the quant or file is not in the repo."""
+    where = f"{ref.repo_id}" + (f"@{ref.revision}" if ref.revision else "")
+    if ref.quant:
+        quants = [c for c in choices if c.key.startswith("gguf:")]
+        found = [c for c in quants if c.name.upper() == ref.quant] or [
+            c for c in quants if catalog.quant_of(c.name) == ref.quant]
+        if not found:
+            offered = ", ".join(c.name for c in quants) or "no GGUF file at all"
+            raise InvalidInput(f"{where} has no {ref.quant} GGUF; it offers: {offered}")
+        return found[0]
+    if not ref.path:
+        return None
+    sizes = {f.path: f.size for f in files}
+    if ref.path not in sizes:
+        raise InvalidInput(f"{where} has no file {ref.path!r}")
+    for choice in choices:
+        if choice.key.startswith(("gguf:", "index:")) and ref.path in choice.files:
+            return choice
+    return single_file_choice(ref.path, sizes[ref.path])
+
+
+def repo_files(repo_id: str, repo_type: str, revision: str) -> list[RemoteFile]:
+    """The repo's files at a revision, from the Hub (a command has no page that looked them up).
+    Raises HubError when the Hub refuses, with the code a download would get."""
+    from settings_app.hub_client import client_from_settings
+    from settings_app.models import Setting
+
+    overview = client_from_settings(Setting.load()).overview(repo_id, repo_type, revision)
+    if overview.access_error is not None:
+        raise overview.access_error
+    return overview.files
+
+
+def single_file_choice(path: str, size: int) -> catalog.Choice:
+    return catalog.Choice(f"file:{path}", posixpath.basename(path)[:100], f"just {path}",
+                          (catalog.literal(path),), (), (path,), size)
 
 
 # --- removing variants ----------------------------------------------------------------------------

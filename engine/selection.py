@@ -6,6 +6,8 @@ the path-safety check runs again on what the Hub lists, before any byte is writt
 
 import os
 import re
+from dataclasses import dataclass
+from urllib.parse import unquote
 
 from engine.cache.layout import RepoCache, check_repo_path
 from engine.errors import ErrorCode, JobError
@@ -44,22 +46,108 @@ def require_utf8(value: str, what: str, hint: str = "type it in UTF-8") -> str:
 
 
 def clean_repo_id(value: str) -> str:
+    """An 'org/name' id, or a legacy single-name one ('gpt2'); a pasted Hub link is read as its repo
+    (see `parse_reference` for everything else a link can say)."""
     value = require_utf8((value or "").strip(), "repo id")
-    for prefix in ("https://huggingface.co/", "http://huggingface.co/", "hf://"):
-        if value.startswith(prefix):
-            value = value[len(prefix):]
+    if "://" in value or value.lower().startswith(tuple(f"{h}/" for h in HUB_HOSTS)):
+        return parse_reference(value).repo_id
     value = value.strip("/")
-    if value.count("/") != 1:
-        raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form, "
-                           "e.g. 'Qwen/Qwen2.5-0.5B'")
     from huggingface_hub.errors import HFValidationError  # lazy: see engine.hub.lazy
     from huggingface_hub.utils import validate_repo_id
 
     try:
+        if not value or value.count("/") > 1:
+            raise HFValidationError("more than one '/'")
         validate_repo_id(value)
-    except HFValidationError as exc:
-        raise InvalidInput(f"{value!r} is not a valid repo id: {str(exc).splitlines()[0]}") from None
+    except HFValidationError:
+        raise InvalidInput(f"{value!r} is not a repo id: use the Hub's 'org/name' form (or paste the model's "
+                           "link), e.g. 'Qwen/Qwen2.5-0.5B'") from None
     return value
+
+
+# --- references pasted from the Hub -----------------------------------------------------------------
+HUB_HOSTS = ("huggingface.co", "www.huggingface.co", "hf.co")
+_TYPE_PREFIXES = {"datasets": "dataset", "models": "model"}
+_URL_VERBS = ("blob", "resolve", "tree", "raw")
+
+
+@dataclass(frozen=True)
+class HubReference:
+    """What a pasted reference names: a repo, and maybe a revision, one file, or one GGUF quant."""
+
+    repo_id: str
+    repo_type: str = "model"
+    revision: str | None = None  # None: the reference does not say
+    path: str | None = None  # a file link (…/blob/main/x.Q4_K_M.gguf) points at this file
+    quant: str | None = None  # hf.co/org/name:Q4_K_M (Ollama's syntax) names this quant
+
+
+def parse_reference(text: str, *, endpoints: tuple[str, ...] = ()) -> HubReference:
+    """Read what people copy from the Hub: a repo, file or folder link (huggingface.co, hf.co, or the
+    configured mirror in `endpoints`), `hf://` paths, `org/name@revision`, Ollama's `hf.co/org/name:QUANT`,
+    and legacy single-name ids such as `gpt2`. Raises InvalidInput for anything else."""
+    raw = require_utf8((text or "").strip(), "repo id")
+    rest = _strip_host(raw, endpoints)
+    if rest is None:
+        raise InvalidInput(f"{raw!r} is not a link to a Hugging Face Hub repo; paste the model's page link "
+                           "or its id, e.g. 'Qwen/Qwen2.5-0.5B'")
+    rest = rest.split("?", 1)[0].split("#", 1)[0].strip("/")
+    segs = [unquote(s) for s in rest.split("/") if s]
+    repo_type = "model"
+    if segs and segs[0] in _TYPE_PREFIXES and len(segs) > 1:
+        repo_type = _TYPE_PREFIXES[segs.pop(0)]
+    elif segs and segs[0] == "spaces":
+        raise InvalidInput(f"{raw!r} is a Space, not a model or dataset repo: ModelHub downloads models and "
+                           "datasets")
+    # A legacy single-name repo has its verb right after the name: gpt2/blob/main/config.json.
+    width = 1 if len(segs) == 1 or (len(segs) > 1 and segs[1] in _URL_VERBS) else 2
+    repo, tail = "/".join(segs[:width]), segs[width:]
+    quant = None
+    if ":" in repo:
+        repo, quant = repo.rsplit(":", 1)
+    revision = None
+    if "@" in repo:
+        repo, revision = repo.split("@", 1)
+    path = None
+    if tail and rest == raw.strip("/"):  # typed, not pasted: only an id may stand there
+        raise InvalidInput(f"{raw!r} is not a repo id: use the Hub's 'org/name' form (or paste the model's "
+                           "link), e.g. 'Qwen/Qwen2.5-0.5B'")
+    if tail:
+        verb, after = tail[0], tail[1:]
+        if verb not in _URL_VERBS or not after:
+            raise InvalidInput(f"{raw!r}: ModelHub reads repo, file (…/blob/REV/FILE) and folder "
+                               "(…/tree/REV) links; this one points elsewhere on the Hub")
+        # A branch such as refs/pr/1 spans three segments; other names with '/' come URL-encoded.
+        size = 3 if after[0] == "refs" and len(after) >= 3 else 1
+        revision, inside = "/".join(after[:size]), "/".join(after[size:])
+        if verb != "tree" and inside:
+            path = inside
+    return HubReference(clean_repo_id(repo), repo_type, clean_revision(revision) if revision else None,
+                        _clean_path(path) if path else None, (quant or "").strip().upper() or None)
+
+
+def _strip_host(raw: str, endpoints: tuple[str, ...]) -> str | None:
+    """The part after the Hub's host (or a mirror's base URL); None for a link to some other site."""
+    lowered = raw.lower()
+    for base in endpoints:
+        base = base.rstrip("/").lower()
+        if base and (lowered == base or lowered.startswith(base + "/")):
+            return raw[len(base):]
+    if lowered.startswith("hf://"):
+        return raw[len("hf://"):]
+    bare = lowered.split("://", 1)[1] if "://" in lowered else lowered
+    if "://" in lowered and not lowered.startswith(("http://", "https://")):
+        return None
+    for host in HUB_HOSTS:
+        if bare == host or bare.startswith(host + "/"):
+            return raw[len(raw) - len(bare) + len(host):]
+    return None if "://" in lowered else raw
+
+
+def _clean_path(path: str) -> str:
+    if check_repo_path(path):
+        raise InvalidInput(f"the file {path!r} in the link is not a safe repo path")
+    return path
 
 
 def clean_revision(value: str | None) -> str:

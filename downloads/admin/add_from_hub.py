@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from downloads import services
+from downloads import services, variants
 from downloads.admin import actions
 from downloads.admin.display import human_size, linkify
 from downloads.admin.forms import CreateChoicesForm, RepoLookupForm
 from downloads.guidance import guidance_for, repo_url
+from downloads.models import ModelVariant, VariantStatus
 from engine import catalog
 from engine.errors import ErrorCode, HubError
 from engine.selection import InvalidInput
@@ -33,7 +34,8 @@ def add_from_hub(model_admin, request):
         raise PermissionDenied
     can_download = request.user.has_perm(actions.PERMISSION)
     data = request.POST if request.method == "POST" else (request.GET if "repo_id" in request.GET else None)
-    lookup = RepoLookupForm(data)
+    setting = Setting.load()
+    lookup = RepoLookupForm(data, endpoints=(setting.effective_hub_endpoint,))
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -45,7 +47,6 @@ def add_from_hub(model_admin, request):
         return TemplateResponse(request, TEMPLATE, context)
 
     repo_id, repo_type, revision = (lookup.cleaned_data[k] for k in ("repo_id", "repo_type", "revision"))
-    setting = Setting.load()
     try:
         overview = client_from_settings(setting).overview(repo_id, repo_type, revision)
     except HubError as exc:
@@ -59,6 +60,9 @@ def add_from_hub(model_admin, request):
     else:  # the tree is hidden: only "everything" can be described, to download once access is granted
         choices = [catalog.Choice("all", "all files", "the whole repository (its file list is not visible "
                                   "with the current token)", (), (), (), 0)]
+    preselected = _preselect(lookup, request, choices, overview)
+    if preselected is not None and preselected.key not in catalog.by_key(choices):
+        choices.append(preselected)  # one file that no grouped choice holds: a choice of its own
     create = CreateChoicesForm(request.POST if request.method == "POST" else None,
                                choice_keys=[c.key for c in choices], can_download=can_download)
     if request.method == "POST" and create.is_valid():
@@ -69,20 +73,61 @@ def add_from_hub(model_admin, request):
             create.add_error(None, str(exc))
 
     files = sorted(overview.files, key=lambda f: f.path)
+    known = _known(overview, choices)
     context.update({
         "overview": overview,
         "repo_page": repo_url(setting.effective_hub_endpoint, overview.repo_id, overview.repo_type),
         "token": resolve_token(setting).describe(),
         "access_guidance": _guidance(request, overview.access_error) if overview.access_error else "",
-        "choices": [{"choice": c, "size": human_size(c.size),
-                     "checked": c.key in (create.data.getlist("choices") if create.is_bound else [])}
+        "choices": [{"choice": c, "size": human_size(c.size), **known.get(c.key, {}),
+                     "checked": c.key in (create.data.getlist("choices") if create.is_bound
+                                          else [preselected.key] if preselected else [])}
                     for c in choices],
+        "preselected": preselected,
+        "ref_file": preselected.files[0] if preselected and preselected.key.startswith("file:") else "",
         "create": create,
         "total_size": human_size(sum(f.size for f in files)),
         "files": [(f.path, human_size(f.size)) for f in files[:FILE_LIST_LIMIT]],
         "files_cut": max(0, len(files) - FILE_LIST_LIMIT),
     })
     return TemplateResponse(request, TEMPLATE, context)
+
+
+def _preselect(lookup, request, choices, overview) -> catalog.Choice | None:
+    """The choice a pasted file link or `:QUANT` names (checked for the person), or None. The create form
+    posts a single file back as `ref_file`, so its choice exists again when the POST recomputes them."""
+    ref = lookup.reference
+    posted = request.POST.get("ref_file") if request.method == "POST" else None
+    if posted:
+        sizes = {f.path: f.size for f in overview.files}
+        return variants.single_file_choice(posted, sizes[posted]) if posted in sizes else None
+    if ref is None or overview.access_error is not None:
+        return None
+    try:
+        return variants.choice_for_reference(ref, choices, overview.files)
+    except InvalidInput as exc:
+        lookup.add_error("repo_id", str(exc))
+        return None
+
+
+def _known(overview, choices) -> dict[str, dict]:
+    """Per choice: the variant it already is (same files at this revision, whatever its globs), or the
+    installed variants that already hold all of its files, so nothing is offered as new twice."""
+    siblings = [(v, variants.selected_paths(overview.files, v.include, v.exclude))
+                for v in ModelVariant.objects.filter(repo_id=overview.repo_id, repo_type=overview.repo_type,
+                                                     revision=overview.revision)]
+    installed = [(v, paths) for v, paths in siblings if v.status == VariantStatus.INSTALLED]
+    found = {}
+    for choice in choices:
+        wanted = frozenset(choice.files)
+        same = next((v for v, paths in siblings if paths and paths == wanted), None)
+        if same is not None:
+            found[choice.key] = {"existing": same}
+            continue
+        holders = [v for v, paths in installed if paths & wanted]
+        if wanted and holders and wanted <= frozenset().union(*(paths for _, paths in installed)):
+            found[choice.key] = {"covered_by": holders}
+    return found
 
 
 def _guidance(request, exc: HubError):
@@ -96,7 +141,8 @@ def _create(model_admin, request, overview, picked: list[catalog.Choice], data: 
     for choice in picked:
         variant, is_new = services.get_or_create_variant(
             repo_id=overview.repo_id, repo_type=overview.repo_type, revision=overview.revision,
-            include=list(choice.include), exclude=list(choice.exclude), name=choice.name, kind=data["kind"])
+            include=list(choice.include), exclude=list(choice.exclude), name=choice.name, kind=data["kind"],
+            files=overview.files)
         if is_new:
             model_admin.log_addition(request, variant, f"Added from Hub: {choice.description}")
             created.append(variant)

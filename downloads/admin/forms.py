@@ -4,7 +4,15 @@ so the admin refuses exactly what the service and the commands refuse."""
 from django import forms
 
 from downloads.models import ModelVariant, RepoType
-from engine.selection import InvalidInput, clean_globs, clean_repo_id, clean_revision
+from downloads.variants import readable_name
+from engine.selection import (
+    HubReference,
+    InvalidInput,
+    clean_globs,
+    clean_repo_id,
+    clean_revision,
+    parse_reference,
+)
 from engine.verify import AUTO, KINDS
 from settings_app.models import Setting
 
@@ -62,6 +70,13 @@ class ModelVariantForm(forms.ModelForm):
     def clean_exclude(self):
         return _cleaned(clean_globs, self.cleaned_data.get("exclude"), "exclude")
 
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("name") or "").strip() and "include" in cleaned and "exclude" in cleaned:
+            # Every variant has a readable name, also one added here without a label.
+            cleaned["name"] = readable_name(cleaned["include"], cleaned["exclude"])
+        return cleaned
+
 
 def _cleaned(cleaner, *args):
     try:
@@ -71,22 +86,47 @@ def _cleaned(cleaner, *args):
 
 
 class RepoLookupForm(forms.Form):
-    """Step 1 of Add from Hub: which repo to look at."""
+    """Step 1 of Add from Hub: which repo to look at, as people paste it (see engine.selection's
+    parse_reference): a repo, file or folder link, org/name@revision, hf.co/org/name:QUANT, gpt2."""
 
-    repo_id = forms.CharField(label="Repo id", max_length=200, help_text="org/name, or a huggingface.co URL",
+    repo_id = forms.CharField(label="Repo", max_length=1000,
+                              help_text="org/name, or paste a link from the Hub (a repo, a folder or one "
+                                        "file), org/name@revision, or hf.co/org/name:Q4_K_M",
                               widget=forms.TextInput(attrs={
-                                  "size": 50, "autofocus": True,
+                                  "size": 50, "autofocus": True, "spellcheck": "false",
                                   "placeholder": "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
                               }))
     repo_type = forms.ChoiceField(label="Repo type", choices=RepoType.choices, initial=RepoType.MODEL)
     revision = forms.CharField(label="Revision", max_length=255, required=False,
-                               help_text="branch, tag or commit; empty: main")
+                               help_text="branch, tag or commit; empty: what the link says, else main")
+
+    def __init__(self, *args, endpoints: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.endpoints = endpoints
+        self.reference: HubReference | None = None
 
     def clean_repo_id(self):
-        return _cleaned(clean_repo_id, self.cleaned_data.get("repo_id"))
+        self.reference = _cleaned(lambda v: parse_reference(v, endpoints=self.endpoints),
+                                  self.cleaned_data.get("repo_id"))
+        return self.reference.repo_id
 
     def clean_revision(self):
-        return _cleaned(clean_revision, self.cleaned_data.get("revision"))
+        typed = (self.cleaned_data.get("revision") or "").strip()
+        return _cleaned(clean_revision, typed) if typed else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        ref = self.reference
+        if ref is None:
+            return cleaned
+        if ref.repo_type != RepoType.MODEL:  # a …/datasets/… link says more than the default of the select
+            cleaned["repo_type"] = ref.repo_type
+        typed = cleaned.get("revision")
+        if typed and ref.revision and typed != ref.revision:
+            self.add_error("revision", f"The link is to revision {ref.revision!r}; clear this field or paste "
+                                       "a link to the revision you want.")
+        cleaned["revision"] = typed or ref.revision or "main"
+        return cleaned
 
 
 class CreateChoicesForm(forms.Form):

@@ -4,21 +4,31 @@ from django.core.management.base import CommandError
 
 from downloads import services
 from downloads.admin.presenters import job_dict
+from downloads.guidance import guidance_for
 from downloads.jobs import inline
 from downloads.management.progress import ProgressBar
-from downloads.models import JobOrigin, JobState
-from engine.selection import DB_INT_MAX, InvalidInput
+from downloads.models import JobOrigin, JobState, ModelVariant
+from downloads.variants import choice_for_reference, repo_files
+from engine.catalog import build_choices
+from engine.errors import HubError
+from engine.selection import DB_INT_MAX, InvalidInput, clean_revision, parse_reference
 from modelhub.commands import EXIT_INTERRUPTED, ModelHubCommand, invalid, print_json
 from modelhub.sizes import parse_size
+from settings_app.models import Setting
 
 
 class Command(ModelHubCommand):
     help = "Download a repo (or a selection of its files) into the storage folder, verified."
 
     def add_arguments(self, parser):
-        parser.add_argument("repo_id", help="org/name on the Hub")
-        parser.add_argument("--repo-type", choices=["model", "dataset"], default="model")
-        parser.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+        parser.add_argument("repo_id", metavar="REPO",
+                            help="org/name (or a legacy id such as gpt2), org/name@REVISION, a Hub link to "
+                                 "the repo, a folder (…/tree/REV) or a file (…/blob/REV/FILE: that file, "
+                                 "or its whole GGUF quant), or hf.co/org/name:QUANT (one GGUF quant)")
+        parser.add_argument("--repo-type", choices=["model", "dataset"], default=None,
+                            help="default: what the link says, else model")
+        parser.add_argument("--revision", default=None,
+                            help="branch, tag or commit (default: what the reference says, else main)")
         parser.add_argument("--include", action="append", default=[], metavar="GLOB",
                             help="only files matching GLOB (repeatable), e.g. '*Q4_K_M*.gguf'")
         parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
@@ -37,9 +47,17 @@ class Command(ModelHubCommand):
         as_json = opts["json"]
         try:
             rate = _rate(opts["limit_rate"])
-            variant, _ = services.get_or_create_variant(
-                repo_id=opts["repo_id"], repo_type=opts["repo_type"], revision=opts["revision"],
-                include=opts["include"], exclude=opts["exclude"], name=opts["name"], kind=opts["kind"])
+            selection = _selection(opts)
+        except (InvalidInput, ValueError) as exc:
+            raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
+        except HubError as exc:  # the repo, revision or access the reference needs: as a failed job says it
+            if as_json:
+                print_json(self.stdout, {"state": "failed", "error_code": exc.code,
+                                         "error_message": exc.message,
+                                         "guidance": guidance_for(exc.code, **exc.context)})
+            raise CommandError(f"{exc.code}: {exc.message}", returncode=1) from None
+        try:
+            variant, _ = services.get_or_create_variant(**selection, kind=opts["kind"])
         except (InvalidInput, ValueError) as exc:
             raise invalid(str(exc), as_json=as_json, stdout=self.stdout) from None
 
@@ -76,6 +94,36 @@ class Command(ModelHubCommand):
             self.stdout.write(f"  what to do: {job.guidance}")
         elif job.state == JobState.QUEUED:
             self.stdout.write("  queued for the workers (python manage.py qcluster)")
+
+
+def _selection(opts) -> dict:
+    """The variant's repo, type, revision and files from the reference and the options; a file link or
+    `:QUANT` chooses the files as Add from Hub would. The repo's file list comes along when the repo
+    already has variants at that revision, so the same files are the same variant whatever the globs."""
+    ref = parse_reference(opts["repo_id"], endpoints=(Setting.load().effective_hub_endpoint,))
+    repo_type = opts["repo_type"] or ref.repo_type
+    if opts["repo_type"] and ref.repo_type != "model" and ref.repo_type != repo_type:
+        raise InvalidInput(f"the link is to a {ref.repo_type} repo, but --repo-type says {repo_type}")
+    revision = clean_revision(opts["revision"] or ref.revision or "main")
+    if opts["revision"] and ref.revision and revision != ref.revision:
+        raise InvalidInput(f"the reference says revision {ref.revision!r}, "
+                           f"--revision says {opts['revision']!r}")
+    selection = {"repo_id": ref.repo_id, "repo_type": repo_type, "revision": revision,
+                 "include": opts["include"], "exclude": opts["exclude"], "name": opts["name"], "files": None}
+    if ref.quant or ref.path:
+        if opts["include"] or opts["exclude"]:
+            raise InvalidInput("the reference already chooses the files (a file link or :QUANT); "
+                               "leave out --include and --exclude")
+        files = repo_files(ref.repo_id, repo_type, revision)
+        choice = choice_for_reference(ref, build_choices(files), files)
+        selection.update(include=list(choice.include), exclude=list(choice.exclude),
+                         name=opts["name"] or choice.name, files=files)
+    elif ModelVariant.objects.filter(repo_id=ref.repo_id, repo_type=repo_type, revision=revision).exists():
+        try:
+            selection["files"] = repo_files(ref.repo_id, repo_type, revision)
+        except HubError:  # the job meets the same refusal and reports it (retrying what is transient)
+            pass
+    return selection
 
 
 def _rate(value: str | None) -> int | None:

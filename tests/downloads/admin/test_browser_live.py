@@ -94,7 +94,7 @@ def test_job_list_and_job_page_show_jobs_started_elsewhere(sized_page, live_serv
                                timeout=20, message="the second job of org/first")
     notice = page.locator("#mh-live-notice")
     notice.wait_for(timeout=SOON)
-    assert notice.inner_text() == f"Download started: job {retried.pk} (org/first)"
+    assert notice.inner_text() == f"Download started: job {retried.pk} (org/first [all files])"
     assert seen_by_user(notice.locator(f"a[href$='/downloadjob/{retried.pk}/change/']"))
     save_shot(page, artifacts_dir, f"live-job-page-{page.mh_width}")
     deadline = time.monotonic() + 40

@@ -106,7 +106,7 @@ def test_progress_json_has_overall_totals_and_jobs_created_since_the_page_was_ma
     assert data["overall"] == {"active": 2, "running": 1, "bytes_done": 250, "bytes_total": 1000,
                                "percent": 25.0}
     assert [j["job_id"] for j in data["new_jobs"]] == [queued.pk, running.pk]
-    assert data["new_jobs"][0]["label"] == queued.variant.repo_id and data["jobs"] == []
+    assert data["new_jobs"][0]["label"] == str(queued.variant) and data["jobs"] == []
     later = admin_client.get(PROGRESS, {"since": f"{time.time() + 1:.3f}"}).json()
     assert later["new_jobs"] == []
     assert admin_client.get(PROGRESS, {"since": "yesterday"}).status_code == 400

@@ -28,7 +28,7 @@ def test_variant_form_takes_one_glob_per_line_and_normalises_through_the_service
 
 
 @pytest.mark.parametrize("field, value, fragment", [
-    ("repo_id", "not-a-repo", "is not a repo id"),
+    ("repo_id", "org/name/extra", "is not a repo id"),  # "not-a-repo" is a legacy id like gpt2
     ("revision", "bad..rev", "is not a valid branch, tag or commit name"),
     ("include", "../escape/*", "must be a relative glob"),
     ("exclude", "a[b", "unbalanced"),

@@ -51,7 +51,7 @@ def test_shared_blobs_count_once_per_repo_but_in_each_revision(two_revisions, st
     assert by_commit[second.sha].size == second_size
     assert repo.size < first_size + second_size
     assert by_commit[first.sha].refs == ["main"] and by_commit[second.sha].refs == []
-    assert [str(v) for v in by_commit[first.sha].variants] == ["org/tiny"]
+    assert [str(v) for v in by_commit[first.sha].variants] == ["org/tiny [all files]"]
     assert by_commit[second.sha].files == 4
     assert not repo.unclaimed_blobs and not storage_overview().unclaimed_snapshots
 
