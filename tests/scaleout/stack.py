@@ -144,6 +144,18 @@ class Stack:
             workers.wait_for(lambda log=log: log.exists() and "running." in log.read_text(errors="replace"),
                              timeout=timeout, interval=0.2, message=f"qcluster {label} to start")
 
+    def wait_pushers_blocked(self, count: int, timeout: float = 30) -> None:
+        """Until `count` pushers wait in BLPOP on the broker at once: Redis hands a task to the client
+        that has waited longest, so each of them takes one of the next `count` tasks."""
+        import redis
+
+        client = redis.Redis.from_url(self.redis.url)
+        try:
+            workers.wait_for(lambda: sum(c.get("cmd") == "blpop" for c in client.client_list()) >= count,
+                             timeout=timeout, interval=0.02, message=f"{count} pushers waiting on Redis")
+        finally:
+            client.close()
+
     def cluster_of_pid(self, pid: int) -> str | None:
         try:
             group = os.getpgid(pid)

@@ -104,7 +104,7 @@ def test_two_workers_on_two_clusters_never_write_the_same_blob(make_stack, hub, 
     stack.start_qcluster("a")
     stack.start_qcluster("b")
     stack.wait_clusters_ready("a", "b")
-    time.sleep(1.5)  # both pushers idle, blocked on the broker: one task each
+    stack.wait_pushers_blocked(2)  # both pushers idle, blocked on the broker: one task each
 
     jobs = stack.download_many([
         ("fi/pair", "--include", "pair-shared.bin", "--include", "a.json", "--name", "A"),
