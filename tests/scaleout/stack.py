@@ -9,6 +9,7 @@ through Django in this process: pytest-django's test database is not involved.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -144,17 +145,22 @@ class Stack:
             workers.wait_for(lambda log=log: log.exists() and "running." in log.read_text(errors="replace"),
                              timeout=timeout, interval=0.2, message=f"qcluster {label} to start")
 
-    def wait_pushers_blocked(self, count: int, timeout: float = 30) -> None:
-        """Until `count` pushers wait in BLPOP on the broker at once: Redis hands a task to the client
-        that has waited longest, so each of them takes one of the next `count` tasks."""
-        import redis
+    @contextlib.contextmanager
+    def frozen_except(self, label: str, keep_pid: int):
+        """SIGSTOP every process of cluster `label` but `keep_pid` (a worker mid-job) for the block.
 
-        client = redis.Redis.from_url(self.redis.url)
+        Its pusher then takes nothing from the broker, so the next task goes to another cluster. (Which
+        idle pusher Redis serves is not decidable from outside: each re-issues its BLPOP every second.)
+        """
+        pids = [pid for pid in _group_members(self.clusters[label].pid) if pid != keep_pid]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
         try:
-            workers.wait_for(lambda: sum(c.get("cmd") == "blpop" for c in client.client_list()) >= count,
-                             timeout=timeout, interval=0.02, message=f"{count} pushers waiting on Redis")
+            yield
         finally:
-            client.close()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def cluster_of_pid(self, pid: int) -> str | None:
         try:
@@ -207,3 +213,16 @@ class Stack:
             subprocess.run(["umount", "-l", str(path)], capture_output=True)
         self.mounts.clear()
         self.db.drop()
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The pids in process group `pgid` (from /proc: field 5 of stat, after the parenthesised name)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members

@@ -100,16 +100,23 @@ def test_two_workers_on_two_clusters_never_write_the_same_blob(make_stack, hub, 
     shared = data(12, 6 * MB)
     repo = hub.add_repo("fi/pair", {"pair-shared.bin": shared, "a.json": b'{"a": 1}', "b.json": b'{"b": 2}'})
     stack.configure(hub.url, tmp_path / "storage", max_concurrent=4)
-    hub.throttle(3 * MB, "pair-shared.bin")  # two seconds on the wire: the second job arrives meanwhile
+    hub.throttle(1 * MB, "pair-shared.bin")  # six seconds on the wire: the second job arrives meanwhile
     stack.start_qcluster("a")
     stack.start_qcluster("b")
     stack.wait_clusters_ready("a", "b")
-    stack.wait_pushers_blocked(2)  # both pushers idle, blocked on the broker: one task each
 
-    jobs = stack.download_many([
-        ("fi/pair", "--include", "pair-shared.bin", "--include", "a.json", "--name", "A"),
-        ("fi/pair", "--include", "pair-shared.bin", "--include", "b.json", "--name", "B"),
-    ])
+    first = stack.download("fi/pair", "--include", "pair-shared.bin", "--include", "a.json", "--name", "A")
+    running = workers.wait_for(
+        lambda: [r for r in checks.job_rows(stack) if r["state"] == "running" and r["bytes_done"] > 0],
+        timeout=30, interval=0.05, message="job A to receive bytes")[0]
+    holder = stack.cluster_of_pid(checks.worker_pid(running))
+    # The holder's pusher would take B too and run it after A: freeze all of that cluster but A's worker.
+    with stack.frozen_except(holder, keep_pid=checks.worker_pid(running)):
+        second = stack.download("fi/pair", "--include", "pair-shared.bin", "--include", "b.json", "--name", "B")
+        workers.wait_for(lambda: [r for r in checks.job_rows(stack) if r["id"] == second["job_id"]
+                                  and r["state"] != "queued"],
+                         timeout=30, interval=0.05, message="job B to start on the other cluster")
+    jobs = [first, second]
     assert jobs[0]["variant_id"] != jobs[1]["variant_id"]
     rows = checks.wait_settled(stack, timeout=60, housekeeping_every=0)
 
