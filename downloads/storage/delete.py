@@ -181,8 +181,8 @@ def _plan_repo(root: Path, repo: RepoEntry, members: list[ModelVariant],
     for v in members:
         for path, record in sorted(v.installed_files.items()):
             etag = _etag(record)
-            if etag in planned_blobs or etag not in repo.blobs:
-                continue
+            if etag in planned_blobs or etag not in repo.blobs or path in other_paths[v.installed_commit]:
+                continue  # (a file another variant also lists is kept with its link: said once, above)
             if etag in other_blobs:
                 plans[v.pk].kept.append(f"{path}: its blob is shared with variant {other_blobs[etag]}")
             elif etag in still_linked:

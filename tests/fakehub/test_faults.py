@@ -93,6 +93,24 @@ def test_throttle_and_stall(hf, hub):
     assert t_headers < 0.4 and time.monotonic() - t0 >= 0.45
 
 
+def test_a_throttled_body_keeps_its_pace_after_the_reader_pauses(hub):
+    """No burst of the backlog: a paused reader (a loaded machine) must not get the rest of a "slow"
+    file at once. The Ctrl-C test relies on a throttled download still running after it has seen the
+    first megabyte, whatever held either process up."""
+    data = bytes(16_000_000)
+    hub.add_repo("org/paced", {"w.bin": data})
+    hub.throttle(8_000_000)  # ~2 s for the whole file
+    with requests.get(hub.resolve_url("org/paced", "w.bin"), timeout=30, stream=True) as r:
+        first = r.raw.read(1_000_000)
+        time.sleep(2.5)  # longer than the whole file takes: catching up would send the rest at once
+        t0 = time.monotonic()
+        rest = r.raw.read()
+        elapsed = time.monotonic() - t0
+    assert len(first + rest) == len(data)
+    # What the socket buffers held arrives at once (at most ~10 MB on Linux); the rest at the pace.
+    assert elapsed > 0.3, f"the rest came in a burst after the pause ({elapsed:.2f} s)"
+
+
 def test_down_and_clear_faults(hf, hub):
     hub.add_repo("org/tiny", FILES)
     hub.down = True

@@ -112,10 +112,12 @@ def test_two_workers_on_two_clusters_never_write_the_same_blob(make_stack, hub, 
     holder = stack.cluster_of_pid(checks.worker_pid(running))
     # The holder's pusher would take B too and run it after A: freeze all of that cluster but A's worker.
     with stack.frozen_except(holder, keep_pid=checks.worker_pid(running)):
-        second = stack.download("fi/pair", "--include", "pair-shared.bin", "--include", "b.json", "--name", "B")
-        workers.wait_for(lambda: [r for r in checks.job_rows(stack) if r["id"] == second["job_id"]
-                                  and r["state"] != "queued"],
-                         timeout=30, interval=0.05, message="job B to start on the other cluster")
+        second = stack.download("fi/pair", "--include", "pair-shared.bin", "--include", "b.json",
+                                "--name", "B")
+        workers.wait_for(
+            lambda: [r for r in checks.job_rows(stack)
+                     if r["id"] == second["job_id"] and r["state"] != "queued"],
+            timeout=30, interval=0.05, message="job B to start on the other cluster")
     jobs = [first, second]
     assert jobs[0]["variant_id"] != jobs[1]["variant_id"]
     rows = checks.wait_settled(stack, timeout=60, housekeeping_every=0)

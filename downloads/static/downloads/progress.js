@@ -203,7 +203,8 @@
     if (!unseen.length) { return; }
     var key = "mh-reloaded-for:" + window.location.pathname + window.location.search;
     var tag = unseen.map(function (job) { return job.job_id; }).join(",");
-    if (isList && canReload() && window.sessionStorage.getItem(key) !== tag) {
+    var reloadable = isList || document.querySelector("[data-mh-reload-on-news]");
+    if (reloadable && canReload() && window.sessionStorage.getItem(key) !== tag) {
       window.sessionStorage.setItem(key, tag);  // at most once for the same jobs (clocks may differ)
       window.location.reload();
       return;

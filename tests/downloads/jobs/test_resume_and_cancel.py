@@ -202,7 +202,13 @@ def test_killed_worker_is_resumed_by_next_run_resending_only_the_rest(configured
 
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_on_download_wait_cancels_cleanly_and_rerun_resumes(configured, hub, storage, tmp_path):
-    data = big_bytes(6_000_000)
+    # Ctrl-C must land while the download still runs. It used to fail under load with exit 0: the
+    # fake Hub's throttle caught up after a pause, so a download held up for a few seconds got the
+    # rest of a 6 MB file in one burst and succeeded before the signal arrived. The throttle now keeps
+    # its pace (fakehub.files), and the file is bigger than what the socket buffers can hold (~10 MB),
+    # so after the first megabyte at least ~10 s of paced transfer remain, however long either side
+    # was held up.
+    data = big_bytes(24_000_000)
     repo = hub.add_repo("org/int", {"model.bin": data})
     partial = RepoCache(storage, "org/int").partial_path(repo.files["model.bin"].etag)
     hub.throttle(1_000_000)
