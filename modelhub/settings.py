@@ -58,7 +58,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "settings_app",
+    "api",
+    "webhooks",
+    "metrics",
     "serving",  # before downloads, whose ready() must stay last (it freezes what start-up built)
     "downloads",
 ]

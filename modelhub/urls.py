@@ -17,6 +17,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The Hub-compatible read endpoint (HF_ENDPOINT=http://<host>/hub): a catch-all of its own under hub/.
     path("hub/", include("serving.urls")),
+    path("api/v1/", include("api.urls")),
+    path("metrics", include("metrics.urls")),
     # Before admin/: the admin's catch-all would answer these with a 404.
     path("admin/storage/", include("downloads.admin.storage_urls")),
     path("admin/", admin.site.urls),

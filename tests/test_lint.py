@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("engine", "downloads", "settings_app", "serving", "modelhub", "fakehub", "benchmarks", "tests")
+PACKAGES = ("engine", "downloads", "settings_app", "serving", "api", "webhooks", "metrics", "modelhub",
+            "fakehub", "benchmarks", "tests")
 MAX_LINES = 310
 
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from downloads import guidance
+from downloads import guidance, signals
 from downloads.jobs.liveness import worker_name
 from downloads.models import DownloadJob, JobEvent, JobKind, JobState, ModelVariant, VariantStatus
 from engine.errors import ErrorCode
@@ -29,9 +29,22 @@ READ_ONLY = "Storage folder is read-only"
 
 
 def _save(variant: ModelVariant, **fields) -> None:
+    previous = variant.status
     for key, value in fields.items():
         setattr(variant, key, value)
     ModelVariant.objects.filter(pk=variant.pk).update(updated_at=timezone.now(), **fields)
+    _status_changed(variant, previous)
+
+
+def _status_changed(variant: ModelVariant, previous: str) -> None:
+    if variant.status != previous:
+        old, new = str(previous), str(variant.status)  # plain strings: receivers serialise them
+        transaction.on_commit(lambda: signals.variant_status_changed.send(
+            ModelVariant, variant=variant, previous=old, status=new))
+
+
+def _job_finished(job: DownloadJob) -> None:
+    transaction.on_commit(lambda: signals.download_finished.send(DownloadJob, job=job))
 
 
 def variant_queued(variant: ModelVariant, job: DownloadJob) -> None:
@@ -133,11 +146,13 @@ def variant_storage_writable(variant: ModelVariant) -> bool:
 
 
 def _save_if(variant: ModelVariant, statuses: list[str], **fields) -> bool:
+    previous = variant.status
     done = ModelVariant.objects.filter(pk=variant.pk, status__in=statuses, problem=variant.problem).update(
         updated_at=timezone.now(), **fields)
     if done:
         for key, value in fields.items():
             setattr(variant, key, value)
+        _status_changed(variant, previous)
     return bool(done)
 
 
@@ -183,6 +198,7 @@ def finish(job: DownloadJob, final: str, fields: dict, *, installed: dict | None
             variant_installed(job.variant, **installed)
         else:
             variant_after_job(job.variant, job)
+        _job_finished(job)
     return True
 
 
@@ -198,6 +214,7 @@ def cancel_now(job: DownloadJob, who: str) -> bool:
         JobEvent.objects.create(job=job, kind=EventKind.CANCELLED, message=f"cancelled{who}")
         job.refresh_from_db()
         variant_after_job(job.variant, job)
+        _job_finished(job)
     return bool(done)
 
 
@@ -228,4 +245,5 @@ def mark_lost(job: DownloadJob) -> bool:
         JobEvent.objects.create(job=job, kind=EventKind.LOST, message=event)
         job.refresh_from_db()
         variant_after_job(job.variant, job)
+        _job_finished(job)
     return bool(done)

@@ -1,0 +1,1 @@
+"""Webhooks: signed JSON POSTs to the URLs in Settings when a job ends or a variant's status changes."""
