@@ -51,6 +51,8 @@ class JobOrigin(models.TextChoices):
     SCHEDULE = "schedule", "schedule"
     RETRY = "retry", "automatic retry"
     IMPORT = "import", "import"
+    HUB = "hub", "Hub endpoint (on demand)"
+    API = "api", "JSON API"
 
 
 class JobQuerySet(models.QuerySet):

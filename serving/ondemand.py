@@ -58,7 +58,7 @@ def request_download(caller: Caller, *, repo_type: str, repo_id: str, revision: 
     active = DownloadJob.objects.active().filter(variant=variant).first()
     if active is None and variant.status in (VariantStatus.FAILED, VariantStatus.CORRUPT):
         return _failed(variant)
-    job, _ = services.enqueue(variant, requested_by=caller.user, origin=JobOrigin.ADMIN)
+    job, _ = services.enqueue(variant, requested_by=caller.user, origin=JobOrigin.HUB)
     return being_fetched(variant, job)
 
 

@@ -44,7 +44,7 @@ def test_hf_download_queues_the_repo_and_succeeds_once_a_worker_installed_it(on_
     assert "being downloaded now" in first.stderr, first.stderr
     variant = ModelVariant.objects.get(repo_id="org/tiny")
     assert (variant.revision, variant.include) == ("main", [])
-    assert variant.jobs.get().requested_by == on_demand
+    assert (variant.jobs.get().requested_by, variant.jobs.get().origin) == (on_demand, "hub")
     answer = get(endpoint, token, "api/models/org/tiny/revision/main")
     assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
     assert variant.jobs.count() == 1  # asking again joins the queued job
