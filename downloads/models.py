@@ -22,6 +22,10 @@ class RepoType(models.TextChoices):
 
 class VariantStatus(models.TextChoices):
     NOT_DOWNLOADED = "not_downloaded", "not downloaded"
+    # A download stopped with bytes kept on disk (cancelled, or paused to resume later): a new
+    # download continues from them. Shown with how much is there: "partial (30 %)".
+    PARTIAL = "partial", "partial"
+    PAUSED = "paused", "paused"
     QUEUED = "queued", "queued"
     DOWNLOADING = "downloading", "downloading"
     INSTALLED = "installed", "installed"
@@ -36,6 +40,9 @@ class JobState(models.TextChoices):
     SUCCEEDED = "succeeded", "succeeded"
     FAILED = "failed", "failed"
     CANCELLED = "cancelled", "cancelled"
+    # Stopped on request, partials kept, to be resumed (the same job queued again): neither active nor
+    # finished, so another download of the variant may start meanwhile.
+    PAUSED = "paused", "paused"
 
 
 # Queued or claimed: the variant has work under way (at most one such job per variant).
@@ -76,6 +83,14 @@ class JobKind(models.TextChoices):
 ERROR_CODE_CHOICES = [(code.value, code.name.replace("_", " ").title()) for code in ErrorCode]
 
 
+def status_label(status: str, partial_bytes: int | None, size_bytes: int | None) -> str:
+    """The status as a person reads it; a stopped download says how much of it is on disk."""
+    label = VariantStatus(status).label
+    if status in (VariantStatus.PARTIAL, VariantStatus.PAUSED) and partial_bytes and size_bytes:
+        return f"{label} ({min(99, int(100 * partial_bytes / size_bytes))} %)"
+    return label
+
+
 class ModelVariant(models.Model):
     repo_id = models.CharField(max_length=200, help_text="org/name on the Hub")
     repo_type = models.CharField(max_length=10, choices=RepoType.choices, default=RepoType.MODEL)
@@ -90,6 +105,8 @@ class ModelVariant(models.Model):
     )
     commit = models.CharField(max_length=40, blank=True, help_text="commit the revision resolved to")
     size_bytes = models.BigIntegerField(null=True, blank=True)
+    # Bytes a stopped download left on disk (partial, paused): with size_bytes, "partial (30 %)".
+    partial_bytes = models.BigIntegerField(null=True, blank=True, editable=False)
     status = models.CharField(
         max_length=20, choices=VariantStatus.choices, default=VariantStatus.NOT_DOWNLOADED,
     )
@@ -148,6 +165,10 @@ class ModelVariant(models.Model):
         return self.commit or self.manifest_commit
 
     @property
+    def status_label(self) -> str:
+        return status_label(self.status, self.partial_bytes, self.size_bytes)
+
+    @property
     def update_available(self) -> bool:
         return bool(self.commit and self.upstream_commit and self.upstream_commit != self.commit)
 
@@ -183,6 +204,8 @@ class DownloadJob(models.Model):
     bytes_resumed = models.BigIntegerField(default=0, help_text="bytes kept from earlier partial downloads")
 
     cancel_requested = models.BooleanField(default=False)
+    # With cancel_requested: the run stops the same way, then the job ends paused instead of cancelled.
+    pause_requested = models.BooleanField(default=False)
     error_code = models.CharField(max_length=32, choices=ERROR_CODE_CHOICES, blank=True)
     error_message = models.TextField(blank=True)
     guidance = models.TextField(blank=True)

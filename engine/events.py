@@ -15,6 +15,9 @@ class EventKind(StrEnum):
     FAILED = "failed"
     CANCEL = "cancel"            # a cancel was requested
     CANCELLED = "cancelled"
+    PAUSE = "pause"              # a pause was requested
+    PAUSED = "paused"
+    UNPAUSED = "unpaused"        # a paused job was queued again (RESUMED is a file's partial resumed)
     LOST = "lost"                # its worker died; re-queued or failed
     BROKER = "broker"            # the task broker could not be reached
     REDISPATCH = "redispatch"    # handed to the broker again
