@@ -1,5 +1,6 @@
 """The Hub's JSON API as huggingface_hub 2.x calls it: revision info (with `?blobs=true`), the tree
-listing (recursive, paginated with a Link header), paths-info and whoami-v2."""
+listing (recursive, paginated with a Link header; `expand=true` adds `lastCommit`), paths-info, refs
+and whoami-v2."""
 
 import base64
 import binascii
@@ -12,6 +13,7 @@ from django.utils.encoding import escape_uri_path
 from django.views.decorators.csrf import csrf_exempt
 
 from engine.cache.layout import check_repo_path
+from serving import refs
 from serving.access import bearer
 from serving.responses import (
     BAD_REQUEST,
@@ -26,6 +28,7 @@ from serving.tokens import verify
 from serving.views.common import REPO_TYPES, accept, method_not_allowed
 
 TREE_PAGE_SIZE = 1000  # the Hub's page for unexpanded listings
+EXPANDED_PAGE_SIZE = 50  # and for expanded ones
 _TRUE = ("1", "true", "True")
 
 
@@ -47,6 +50,8 @@ def api(request, kind: str, rest: str) -> HttpResponse:
         return method_not_allowed(request, ("GET", "HEAD")) or _tree(request, accepted, args)
     if route == "paths-info" and any(args):
         return method_not_allowed(request, ("POST",)) or _paths_info(request, accepted, "/".join(args))
+    if route == "refs" and not any(args):
+        return method_not_allowed(request, ("GET", "HEAD")) or _refs(request, accepted)
     return hub_error(404, None, f"/api/{kind}/{accepted.repo_id}/{route} is not served by ModelHub")
 
 
@@ -91,6 +96,8 @@ def _tree(request, accepted, args: list[str]) -> HttpResponse:
         return entry_not_found(snapshot.repo_id, folder, snapshot.commit)
     prefix = f"{folder}/" if folder else ""
     recursive = request.GET.get("recursive") in _TRUE
+    expand = request.GET.get("expand") in _TRUE
+    page_size = EXPANDED_PAGE_SIZE if expand else TREE_PAGE_SIZE
     entries = [e for e in snapshot.tree() if e["path"].startswith(prefix)
                and (recursive or "/" not in e["path"][len(prefix):])]
     try:
@@ -100,13 +107,15 @@ def _tree(request, accepted, args: list[str]) -> HttpResponse:
             raise ValueError(offset)
     except (ValueError, UnicodeError, binascii.Error):
         return hub_error(400, BAD_REQUEST, "Invalid cursor")
-    page = entries[offset:offset + TREE_PAGE_SIZE]
+    page = entries[offset:offset + page_size]
+    if expand:
+        page = [_expanded(snapshot, e) for e in page]
     headers = {"X-Repo-Commit": snapshot.commit}
-    if offset + TREE_PAGE_SIZE < len(entries):
+    if offset + page_size < len(entries):
         # On the origin the client called (the Host it sent, already checked against ALLOWED_HOSTS):
         # huggingface_hub sends its Authorization header to whatever the Link names.
         params = [(k, v) for k, v in request.GET.items() if k != "cursor"]
-        params.append(("cursor", base64.urlsafe_b64encode(str(offset + TREE_PAGE_SIZE).encode()).decode()))
+        params.append(("cursor", base64.urlsafe_b64encode(str(offset + page_size).encode()).decode()))
         url = request.build_absolute_uri(f"{escape_uri_path(request.path)}?{urlencode(params)}")
         headers["Link"] = f'<{url}>; rel="next"'
     return hub_json(page, headers=headers)
@@ -119,17 +128,44 @@ def _paths_info(request, accepted, revision: str) -> HttpResponse:
     try:
         body = request.body.decode("utf-8")
         if "json" in (request.content_type or ""):
-            raw = json.loads(body or "{}").get("paths", [])
+            payload = json.loads(body or "{}")
+            raw = payload.get("paths", [])
             if not isinstance(raw, (str, list)):
                 raise ValueError("paths must be a string or a list")
             paths = [raw] if isinstance(raw, str) else [p for p in raw if isinstance(p, str)]
+            expand = payload.get("expand") in (True, *_TRUE)
         else:
-            paths = [v for k, v in parse_qsl(body, keep_blank_values=True) if k in ("paths", "paths[]")]
+            pairs = parse_qsl(body, keep_blank_values=True)
+            paths = [v for k, v in pairs if k in ("paths", "paths[]")]
+            expand = any(k == "expand" and v in _TRUE for k, v in pairs)
     except (ValueError, UnicodeError, AttributeError):
         return hub_error(400, BAD_REQUEST, "Invalid body: expected paths=... (form) or {\"paths\": [...]}")
     by_path = {e["path"]: e for e in snapshot.tree()}
     wanted = dict.fromkeys(p.strip("/") for p in paths)
-    return hub_json([by_path[p] for p in wanted if p in by_path], headers={"X-Repo-Commit": snapshot.commit})
+    found = [by_path[p] for p in wanted if p in by_path]
+    if expand:
+        found = [_expanded(snapshot, e) for e in found]
+    return hub_json(found, headers={"X-Repo-Commit": snapshot.commit})
+
+
+def _expanded(snapshot: Snapshot, entry: dict) -> dict:
+    """An entry with `lastCommit`, which huggingface_hub parses as id, title and date. ModelHub keeps no
+    per-file history of the origin: it names the commit served (one that holds this very content) and
+    when ModelHub last verified it. `securityFileStatus` is left out: ModelHub runs no such scans, and
+    huggingface_hub treats it as optional."""
+    title = f"{snapshot.repo_id} at {snapshot.commit[:8]}, as installed on ModelHub"
+    return {**entry, "lastCommit": {"id": snapshot.commit, "title": title,
+                                    "date": _iso(snapshot.last_modified)}}
+
+
+def _refs(request, accepted) -> HttpResponse:
+    """The branches and tags ModelHub recorded (see serving.refs); 404 RepoNotFound when none is installed,
+    and on demand does not apply: listing refs downloads nothing."""
+    if not accepted.variants:
+        return repo_not_found(accepted.repo_id)
+    storage = accepted.setting.effective_storage_dir
+    prs = request.GET.get("include_prs") in _TRUE
+    return hub_json(refs.listing(accepted.variants, storage, pull_requests=prs))
 
 
 def whoami(request) -> HttpResponse:
