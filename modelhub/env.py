@@ -90,3 +90,21 @@ def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if raw.upper() not in choices:
         raise _bad(name, raw, f"one of {', '.join(choices)}")
     return raw.upper()
+
+
+def networks(name: str) -> tuple:
+    """Comma-separated addresses or CIDR networks (IPv4 or IPv6), e.g. "127.0.0.1,10.0.0.0/8"; unset or
+    empty: none. A host address with bits set beyond the mask (10.0.0.1/8) is refused as a likely typo."""
+    import ipaddress
+
+    raw = _raw(name) or ""
+    result = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            result.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise _bad(name, item, "comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8") \
+                from None
+    return tuple(result)

@@ -191,6 +191,13 @@ MODELHUB_PROGRESS_INTERVAL = envcheck.number("MODELHUB_PROGRESS_INTERVAL", 1.0, 
 # --speed-limit/--speed-time): a trickling server must not hold a worker for ever.
 MODELHUB_LOW_SPEED_LIMIT = envcheck.integer("MODELHUB_LOW_SPEED_LIMIT", 1000, minimum=0)
 MODELHUB_LOW_SPEED_TIME = envcheck.number("MODELHUB_LOW_SPEED_TIME", 30.0, minimum=1.0)
+# Webhooks (webhooks.sending): each POST waits at most TIMEOUT seconds; a failed delivery is tried up to
+# ATTEMPTS times, RETRY_DELAY seconds after the first failure and twice as long after each next one.
+MODELHUB_WEBHOOK_TIMEOUT = envcheck.number("MODELHUB_WEBHOOK_TIMEOUT", 5.0, above=True)
+MODELHUB_WEBHOOK_ATTEMPTS = envcheck.integer("MODELHUB_WEBHOOK_ATTEMPTS", 6, minimum=1, maximum=20)
+MODELHUB_WEBHOOK_RETRY_DELAY = envcheck.number("MODELHUB_WEBHOOK_RETRY_DELAY", 60.0, above=True)
+# /metrics without a token for these client addresses (comma-separated CIDRs), e.g. the Prometheus host.
+MODELHUB_METRICS_ALLOW = envcheck.networks("MODELHUB_METRICS_ALLOW")
 
 # --- django-q2: Redis when REDIS_URL is set, else the ORM broker on the default database.
 REDIS_URL = env.str("REDIS_URL", default="")
