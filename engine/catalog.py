@@ -98,6 +98,27 @@ def by_key(choices: list[Choice]) -> dict[str, Choice]:
     return {c.key: c for c in choices}
 
 
+# The GGUF quant Add from Hub marks "recommended". Q4_K_M is the usual balance of size and quality
+# (what llama.cpp's and most runtimes' docs suggest first). Without it, the nearest sensible one: the
+# other ~4.5-5 bits-per-weight quants, then bigger and better ones up to Q8_0, and only then the
+# smaller, visibly worse Q3/Q2 ones. A repo with no quant from the list (only F16/BF16, or names
+# without a label) gets its smallest quantised file; mmproj projectors are never recommended.
+RECOMMENDED_QUANTS = ("Q4_K_M", "Q4_K_S", "IQ4_XS", "Q5_K_M", "IQ4_NL", "Q4_0", "Q5_K_S", "Q5_0", "Q6_K",
+                      "Q8_0", "Q3_K_L", "Q3_K_M", "IQ3_M", "IQ3_XS", "Q3_K_S", "IQ3_XXS", "Q2_K", "IQ2_M")
+
+
+def recommended(choices: list[Choice]) -> Choice | None:
+    """The GGUF choice to suggest first (see RECOMMENDED_QUANTS), or None when there is no GGUF."""
+    models = [(quant_of(c.key.removeprefix("gguf:")), c) for c in choices
+              if c.key.startswith("gguf:") and not posixpath.basename(c.key[5:]).lower().startswith("mmproj")]
+    for wanted in RECOMMENDED_QUANTS:
+        found = [c for quant, c in models if quant == wanted]
+        if found:
+            return min(found, key=lambda c: c.size)
+    unlisted = [c for quant, c in models if quant and quant not in ("F16", "BF16", "F32")]
+    return min(unlisted, key=lambda c: c.size) if unlisted else None
+
+
 # --- GGUF -----------------------------------------------------------------------------------------
 def _gguf_choices(files: list[RemoteFile]) -> list[Choice]:
     logical: dict[tuple[str, str], list[RemoteFile]] = {}

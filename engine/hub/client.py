@@ -12,7 +12,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from engine.errors import ErrorCode, HubError
-from engine.hub import answers, origins
+from engine.hub import answers, card, origins, search
 from engine.hub.lazy import hf
 from engine.hub.refusals import Refusals, header_of, status_of
 from engine.hub.repo import RemoteFile, RepoFacts, RepoOverview, RepoSnapshot
@@ -67,8 +67,18 @@ class HubClient(Refusals):
             if exc.code not in (ErrorCode.GATED_NO_TOKEN, ErrorCode.GATED_NO_ACCESS, ErrorCode.TOKEN_INVALID,
                                 ErrorCode.REPO_NOT_FOUND):
                 raise
-            return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, [], exc)
-        return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, files, None)
+            return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, [], exc,
+                                RepoFacts.from_info(info))
+        return RepoOverview(repo_id, repo_type, revision, info.sha, gated, private, files, None,
+                            RepoFacts.from_info(info))
+
+    def card(self, repo_id: str, repo_type: str, commit: str) -> "card.CardText":
+        """The first lines of the repo's model card (engine.hub.card); never raises."""
+        return card.read_card(self, repo_id, repo_type, commit)
+
+    def search_models(self, query: str, limit: int = 20) -> "search.SearchResult":
+        """The endpoint's model search (engine.hub.search), or why it has none."""
+        return search.search_models(self, query, limit)
 
     def latest_commit(self, repo_id: str, repo_type: str, revision: str) -> str:
         """The commit a branch points to now (for "update available")."""

@@ -35,6 +35,7 @@ class RepoFacts:
     pipeline_tag: str | None = None
     library_name: str | None = None
     tags: tuple[str, ...] = ()
+    license: str | None = None  # the card's `license:`, else the Hub's `license:…` tag
 
     @classmethod
     def from_info(cls, info) -> "RepoFacts":
@@ -43,7 +44,10 @@ class RepoFacts:
 
         tags = getattr(info, "tags", None)
         tags = tuple(t for t in tags[:500] if word(t)) if isinstance(tags, list) else ()
-        return cls(word(getattr(info, "pipeline_tag", None)), word(getattr(info, "library_name", None)), tags)
+        card_license = getattr(getattr(info, "card_data", None), "license", None)
+        tag_license = next((t.removeprefix("license:") for t in tags if t.startswith("license:")), None)
+        return cls(word(getattr(info, "pipeline_tag", None)), word(getattr(info, "library_name", None)), tags,
+                   word(card_license) or word(tag_license))
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,4 @@ class RepoOverview:
     private: bool
     files: list[RemoteFile]
     access_error: HubError | None  # set when the current token cannot list the files
+    facts: RepoFacts = RepoFacts()

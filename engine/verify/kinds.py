@@ -85,6 +85,13 @@ def infer_kind(selected: list[str], listed: list[str] | None = None, facts: Repo
 def _from_files(selected: list[str], facts: RepoFacts) -> Inferred:
     names = [posixpath.basename(p) for p in selected]
     if any(n.endswith(".gguf") for n in names) or "gguf" in facts.tags:
+        # Embedding models ship as GGUF too (nomic-embed, bge...): their tags or, on a mirror that sends
+        # none, their file names say so, and "text" would mislabel them.
+        hit = next((t for t in facts.tags if t in (*_PIPELINES["embedding"], "sentence-transformers")), None)
+        if hit:
+            return Inferred("embedding", f"GGUF files with the tag {hit}")
+        if any(n.endswith(".gguf") and "embed" in n.lower() for n in names):
+            return Inferred("embedding", "GGUF files named as an embedding model")
         return Inferred("text", "GGUF files (llama.cpp)")
     if any(n.endswith(".onnx.json") for n in names):
         return Inferred("voice", "an .onnx model with its .onnx.json voice config (Piper)")
