@@ -27,11 +27,15 @@ class RepoStore:
         self._cards: dict[tuple[str, str], dict] = {}
 
     def set_card(self, repo_id: str, *, repo_type: str = "model", pipeline_tag: str | None = None,
-                 library_name: str | None = None, tags: list[str] | None = None) -> None:
-        """What repo info says about the repo beside its files (the model card's metadata)."""
+                 library_name: str | None = None, tags: list[str] | None = None, card_data: object = None,
+                 downloads: object = None, likes: object = None) -> None:
+        """What repo info (and the model search) says about the repo beside its files: the model card's
+        metadata (``cardData``, e.g. ``{"license": "mit"}``), downloads and likes. The card's text is
+        the repo's README.md, served like any file."""
         with self._lock:
             self._cards[(repo_type, repo_id)] = {"pipeline_tag": pipeline_tag, "library_name": library_name,
-                                                 "tags": list(tags or [])}
+                                                 "tags": list(tags or []), "cardData": card_data,
+                                                 "downloads": downloads, "likes": likes}
 
     def card_of(self, repo_type: str, repo_id: str) -> dict:
         with self._lock:

@@ -41,6 +41,7 @@ from fakehub.files import FileRoutes
 from fakehub.handler import Abort
 from fakehub.repos import RepoStore
 from fakehub.request_log import RequestLog
+from fakehub.search import SearchRoutes
 
 __all__ = ["FakeHub"]
 
@@ -73,7 +74,7 @@ class OriginServer(ThreadingHTTPServer):
             self.hub.server_errors.append(traceback.format_exc())
 
 
-class Handler(ApiRoutes, FileRoutes):
+class Handler(ApiRoutes, FileRoutes, SearchRoutes):
     """One request to either origin. The CDN origin serves files only (`FileRoutes._handle_cdn`); the
     hub origin's URLs are told apart here."""
 
@@ -82,6 +83,8 @@ class Handler(ApiRoutes, FileRoutes):
         segs = path.split("/")[1:]
         if path.rstrip("/") == "/api/whoami-v2":
             return self._whoami()
+        if len(segs) == 2 and segs[0] == "api" and segs[1] in _API_PREFIX_TO_TYPE:  # /api/models?search=
+            return self._search(_API_PREFIX_TO_TYPE[segs[1]])
         if len(segs) >= 3 and segs[0] == "api" and segs[1] in _API_PREFIX_TO_TYPE:
             repo_type = _API_PREFIX_TO_TYPE[segs[1]]
             repo_id, rest = hub._split_repo_id(repo_type, segs[2:])
@@ -107,6 +110,7 @@ class FakeHub(RepoStore, FaultInjection, RequestLog):
         self.url: str = ""
         self.cdn_url: str = ""
         self.down = False  # every request is answered 503
+        self.model_search = True  # False: /api/models answers 404, as on a mirror without search
         self.server_errors: list[str] = []  # tracebacks of unexpected exceptions inside handlers
         self._port = port
         self._cdn_port = cdn_port
