@@ -12,6 +12,7 @@ from settings_app.forms import SettingForm
 from settings_app.models import Setting
 from settings_app.services import check_token, endpoint_change_message, storage_dir_problem
 from settings_app.tokens import resolve_token
+from webhooks import config as webhook_config
 
 TOKEN_FIELDS = ["hf_token", "clear_token"]
 CONFIRM_PERMISSION = "settings_app.confirm_token_endpoint"
@@ -20,10 +21,13 @@ CONFIRM_PERMISSION = "settings_app.confirm_token_endpoint"
 @admin.register(Setting)
 class SettingAdmin(admin.ModelAdmin):
     form = SettingForm
-    readonly_fields = ("token_in_effect", "updated_at")
+    readonly_fields = ("token_in_effect", "webhook_secret_in_effect", "updated_at")
 
     def get_fieldsets(self, request, obj=None):
         token = ["token_in_effect"]
+        webhook_fields = ["webhook_urls", "webhook_secret_in_effect"]
+        if self.has_change_permission(request, obj):
+            webhook_fields += ["webhook_secret", "clear_webhook_secret"]
         if self.has_change_permission(request, obj):
             token += TOKEN_FIELDS
             if _may_confirm(request, obj):
@@ -50,6 +54,10 @@ class SettingAdmin(admin.ModelAdmin):
                                                        "HF_ENDPOINT=<this server>/hub and HF_TOKEN=<an API "
                                                        "token>. Only users with 'Can pull models through "
                                                        "the Hub endpoint' may pull."}),
+            ("Webhooks", {"fields": webhook_fields,
+                          "description": "ModelHub POSTs a signed JSON document to each URL when a job ends "
+                                         "or a model's status changes; deliveries are listed under Webhook "
+                                         "deliveries. The secret is write-only."}),
             ("Verification", {"fields": ["reverify_interval_hours", "completeness_rules", "updated_at"],
                               "description": "Installed models are re-checked periodically; completeness "
                                              "rules decide which files make a model usable, per kind."}),
@@ -80,6 +88,10 @@ class SettingAdmin(admin.ModelAdmin):
     @admin.display(description="Token in effect")
     def token_in_effect(self, obj):
         return resolve_token(obj).describe()
+
+    @admin.display(description="Webhook secret")
+    def webhook_secret_in_effect(self, obj):
+        return webhook_config.describe_secret(obj)
 
     @property
     def media(self):

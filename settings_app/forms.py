@@ -13,6 +13,7 @@ from settings_app.services import (
     clean_storage_dir,
     relative_storage_note,
 )
+from webhooks import config as webhook_config
 
 _EXACT_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000),
                 ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
@@ -74,6 +75,15 @@ class SettingForm(forms.ModelForm):
         help_text="The saved token is only sent to the endpoint it was entered for. Tick this only if you "
                   "trust the endpoint above with it: every request to it will carry the token.",
     )
+    # Write-only, as the HF token: shown back only as "set, ending …ab12" (webhooks.config).
+    webhook_secret = forms.CharField(
+        required=False, strip=True, label="New webhook secret",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "size": 50}),
+        help_text="Receivers check X-ModelHub-Signature with it (see README, Webhooks). Leave blank to keep "
+                  "the current one. At least 16 characters, e.g. from `openssl rand -hex 32`.",
+    )
+    clear_webhook_secret = forms.BooleanField(required=False, label="Clear the webhook secret",
+                                              help_text="Deliveries stop until a new one is saved.")
     # What the current storage folder holds is moved, copied or kept when the folder changes.
     old_storage = storage_change.choice_field()
     # Set by SettingAdmin.get_form from the user's permission; without it the field does not exist,
@@ -85,7 +95,8 @@ class SettingForm(forms.ModelForm):
         model = Setting
         fields = ["hub_endpoint", "storage_dir", "max_concurrent_downloads", "max_parallel_files",
                   "segments_per_file", "segment_min_size", "min_free_space", "bandwidth_limit",
-                  "reverify_interval_hours", "completeness_rules", "hub_allow_anonymous", "hub_on_demand"]
+                  "reverify_interval_hours", "completeness_rules", "hub_allow_anonymous", "hub_on_demand",
+                  "webhook_urls"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,8 +135,15 @@ class SettingForm(forms.ModelForm):
             raise forms.ValidationError("A token has no spaces or line breaks; paste it again.")
         return token
 
+    def clean_webhook_urls(self):
+        return _settings_clean(webhook_config.clean_urls, self.cleaned_data.get("webhook_urls") or "")
+
+    def clean_webhook_secret(self):
+        return _settings_clean(webhook_config.clean_secret, self.cleaned_data.get("webhook_secret") or "")
+
     def clean(self):
         cleaned = super().clean()
+        webhook_config.check_form(self, cleaned)
         if cleaned.get("hf_token") and cleaned.get("clear_token"):
             raise forms.ValidationError("Either enter a new token or tick 'clear', not both.")
         files, segments = cleaned.get("max_parallel_files"), cleaned.get("segments_per_file")
@@ -145,6 +163,7 @@ class SettingForm(forms.ModelForm):
             setting.clear_hf_token()
         elif self.cleaned_data.get("confirm_token_endpoint"):
             setting.confirm_token_endpoint()
+        webhook_config.save_secret(setting, self.cleaned_data)
         if commit:
             setting.save()
         return setting
@@ -153,5 +172,5 @@ class SettingForm(forms.ModelForm):
 def _settings_clean(cleaner, value: str) -> str:
     try:
         return cleaner(value)
-    except SettingsError as exc:
+    except (SettingsError, webhook_config.WebhookSettingsError) as exc:
         raise forms.ValidationError(str(exc)) from None

@@ -74,6 +74,11 @@ class Setting(models.Model):
         help_text="A pull of a repo or revision that is not installed, by a user allowed to start downloads, "
                   "queues its download; the client is told to try again later.",
     )
+    # Webhooks (webhooks app): signed POSTs when a job ends or a variant's status changes. The secret is
+    # write-only, encrypted like the HF token (see webhooks.config).
+    webhook_urls = models.TextField(blank=True, help_text="One http(s) URL per line.")
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    webhook_secret_last4 = models.CharField(max_length=4, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
