@@ -75,7 +75,8 @@ def conflict(message: str) -> ApiError:
 
 def body(code: str, message: str, guidance: str = "", **extra) -> dict:
     guidance = guidance or API_GUIDANCE.get(code) or _job_guidance(code, {})
-    return {"code": str(code), "message": redact(str(message)), "guidance": redact(guidance), **extra}
+    # The message may quote what a server said; the guidance is our own text.
+    return {"code": str(code), "message": redact(str(message)), "guidance": guidance, **extra}
 
 
 def _job_guidance(code: str, context: dict) -> str:

@@ -1,0 +1,1 @@
+"""What the API answers (read-only serializers over the rows) and what it accepts (input serializers)."""

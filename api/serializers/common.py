@@ -1,0 +1,21 @@
+"""The error body every API error has (see api.errors), for the schema."""
+
+from rest_framework import serializers
+
+from api.errors import ApiCode
+from engine.errors import ErrorCode
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable: one of the job error codes ("
+                                           + ", ".join(c.value for c in ErrorCode) + ") or an API code ("
+                                           + ", ".join(c.value for c in ApiCode) + ").")
+    message = serializers.CharField(help_text="What went wrong, for a person.")
+    guidance = serializers.CharField(help_text="How to fix it.")
+    errors = serializers.DictField(required=False, child=serializers.JSONField(),
+                                   help_text="Bad input only: the messages per field.")
+
+
+def errors(*statuses: int) -> dict:
+    """extend_schema responses for these error statuses."""
+    return {status: ErrorSerializer for status in statuses}

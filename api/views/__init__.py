@@ -1,0 +1,1 @@
+"""The API's views: thin, each calling the same services the admin and the commands call."""
