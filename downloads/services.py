@@ -87,6 +87,7 @@ def enqueue(variant: ModelVariant, *, kind: str = JobKind.DOWNLOAD, requested_by
         JobEvent.objects.create(job=job, kind=EventKind.QUEUED,
                                 message=f"{kind} queued{who} ({origin}), attempt {attempt}")
         lifecycle.variant_queued(variant, job)
+        lifecycle.supersede_paused(job)
         if not run_here:
             transaction.on_commit(dispatch)
     return job, False
@@ -100,7 +101,7 @@ def cancel(job: DownloadJob, *, by=None) -> str:
     """Cancel a job: at once when queued or when its worker is gone; else ask the worker (≤ ~1 s)."""
     job.refresh_from_db()
     who = f" by {by.get_username()}" if getattr(by, "is_authenticated", False) else ""
-    if job.state == JobState.QUEUED or is_stale(job):
+    if job.state in (JobState.QUEUED, JobState.PAUSED) or is_stale(job):
         if lifecycle.cancel_now(job, who):
             transaction.on_commit(dispatch)
             return "cancelled"

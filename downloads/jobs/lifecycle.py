@@ -2,18 +2,21 @@
 
 A job: created queued (services.enqueue) -> running (claim) -> verifying -> succeeded | failed |
 cancelled (finish). A queued job, or one whose worker is gone, is cancelled at once (cancel_now);
-a running one is asked (request_cancel). A running job whose worker died fails as worker_lost
-(mark_lost) and the services queue its next attempt. Each transition is one conditional UPDATE, so
-of two processes racing for a job exactly one wins, and a run that lost its job touches nothing.
+a running one is asked (request_cancel). Pausing is a cancel that ends as paused (pause_now,
+request_pause), and a paused job is queued again as it is (unpause); a new download of the variant
+replaces it (supersede_paused). A running job whose worker died fails as worker_lost (mark_lost) and
+the services queue its next attempt. Each transition is one conditional UPDATE, so of two processes
+racing for a job exactly one wins, and a run that lost its job touches nothing.
 
-A variant: not_downloaded -> queued -> downloading -> installed | failed | corrupt; a cancelled job
-returns it to what its files on disk support (installed only if it was installed and nothing changed).
+A variant: not_downloaded -> queued -> downloading -> installed | failed | corrupt; a cancelled or
+paused job returns it to what its files on disk support: installed only if it was installed and
+nothing changed, else partial or paused with the bytes kept, else not_downloaded.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from downloads import guidance, signals
@@ -73,6 +76,7 @@ def variant_installed(variant: ModelVariant, *, commit: str, manifest_files: dic
         local_path=local_path,
         last_verified_at=timezone.now(),
         problem="",
+        partial_bytes=None,
     )
 
 
@@ -83,10 +87,16 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
     # A read-only storage folder is a notice, not drift: the verified files are still there to read.
     was_installed = (bool(variant.installed_files) and variant.last_verified_at is not None
                      and (not variant.problem or variant.problem.startswith(READ_ONLY)))
-    if job.state == JobState.CANCELLED:
+    if job.state in (JobState.CANCELLED, JobState.PAUSED):
         if job.kind == JobKind.VERIFY:
             return
-        _save(variant, status=VariantStatus.INSTALLED if was_installed else VariantStatus.NOT_DOWNLOADED)
+        if was_installed:
+            _save(variant, status=VariantStatus.INSTALLED)
+        elif job.state == JobState.PAUSED or job.bytes_done > 0:  # the partials wait for a resume
+            status = VariantStatus.PAUSED if job.state == JobState.PAUSED else VariantStatus.PARTIAL
+            _save(variant, status=status, partial_bytes=job.bytes_done)
+        else:
+            _save(variant, status=VariantStatus.NOT_DOWNLOADED)
         return
     if job.error_code == ErrorCode.INCOMPLETE:
         # The bytes are the Hub's; the selection is not a whole model: not installed, nothing corrupt.
@@ -108,7 +118,7 @@ def variant_after_job(variant: ModelVariant, job: DownloadJob) -> None:
 def variant_files_deleted(variant: ModelVariant) -> None:
     """Its files were removed from disk: back to not downloaded, nothing to verify."""
     _save(variant, status=VariantStatus.NOT_DOWNLOADED, manifest={}, local_path="", last_verified_at=None,
-          problem="")
+          problem="", partial_bytes=None)
 
 
 def variant_pending_import(variant: ModelVariant, *, commit: str, manifest_files: dict,
@@ -190,6 +200,9 @@ def finish(job: DownloadJob, final: str, fields: dict, *, installed: dict | None
     the run lost its job: a worker that froze past the heartbeat timeout was reaped and its job
     re-queued, so the row belongs to the new attempt and this run must not touch the variant either."""
     with transaction.atomic():
+        paused = DownloadJob.objects.filter(pk=job.pk, pause_requested=True).exists()
+        if final == JobState.CANCELLED and paused:
+            final, fields = JobState.PAUSED, {**fields, "error_code": "", "error_message": "", "guidance": ""}
         if not DownloadJob.objects.working().filter(pk=job.pk).update(state=final, finished_at=timezone.now(),
                                                                       speed_bps=0, **fields):
             return False
@@ -203,11 +216,12 @@ def finish(job: DownloadJob, final: str, fields: dict, *, installed: dict | None
 
 
 def cancel_now(job: DownloadJob, who: str) -> bool:
-    """QUEUED (or abandoned) -> CANCELLED at once. False when the job moved on meanwhile."""
+    """QUEUED, PAUSED (or abandoned) -> CANCELLED at once. False when the job moved on meanwhile."""
     done = DownloadJob.objects.filter(pk=job.pk, state=job.state).update(
         state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
-        error_code=ErrorCode.CANCELLED, error_message=f"Cancelled{who} before it ran"
-        if job.state == JobState.QUEUED else f"Cancelled{who}; its worker had stopped",
+        error_code=ErrorCode.CANCELLED, error_message=f"Cancelled{who}" + {
+            JobState.QUEUED: " before it ran", JobState.PAUSED: " while paused"}.get(
+            job.state, "; its worker had stopped"),
         guidance=guidance.guidance_for(ErrorCode.CANCELLED),
     )
     if done:
@@ -218,9 +232,55 @@ def cancel_now(job: DownloadJob, who: str) -> bool:
     return bool(done)
 
 
+def pause_now(job: DownloadJob, who: str) -> bool:
+    """QUEUED (or abandoned) -> PAUSED at once, partials kept. False when the job moved on meanwhile."""
+    done = DownloadJob.objects.filter(pk=job.pk, state=job.state).update(
+        state=JobState.PAUSED, pause_requested=True, finished_at=timezone.now(), speed_bps=0)
+    if done:
+        JobEvent.objects.create(job=job, kind=EventKind.PAUSED, message=f"paused{who}")
+        job.refresh_from_db()
+        variant_after_job(job.variant, job)
+    return bool(done)
+
+
+def request_pause(job: DownloadJob, who: str) -> None:
+    """Ask the running process to stop as for a cancel; finish() then records the job as paused."""
+    DownloadJob.objects.working().filter(pk=job.pk).update(cancel_requested=True, pause_requested=True)
+    JobEvent.objects.create(job=job, kind=EventKind.PAUSE, message=f"pause requested{who}")
+
+
+def unpause(job: DownloadJob, who: str, *, run_here: bool = False) -> bool:
+    """PAUSED -> QUEUED, the same job, so the next run resumes its partials. False when it is no longer
+    paused, or when another job of the variant became active meanwhile (at most one may be)."""
+    try:
+        with transaction.atomic():
+            done = DownloadJob.objects.filter(pk=job.pk, state=JobState.PAUSED).update(
+                state=JobState.QUEUED, cancel_requested=False, pause_requested=False, started_at=None,
+                finished_at=None, heartbeat_at=None, worker="", task_id="", speed_bps=0,
+                dispatched_at=timezone.now() if run_here else None)
+    except IntegrityError:
+        return False
+    if done:
+        JobEvent.objects.create(job=job, kind=EventKind.UNPAUSED, message=f"resumed{who}: queued again")
+        job.refresh_from_db()
+        variant_queued(job.variant, job)
+    return bool(done)
+
+
+def supersede_paused(job: DownloadJob) -> None:
+    """A new download of the variant replaces its paused ones (the new run resumes the same partials)."""
+    if job.kind == JobKind.VERIFY:
+        return
+    for old in DownloadJob.objects.filter(variant=job.variant_id, state=JobState.PAUSED):
+        if DownloadJob.objects.filter(pk=old.pk, state=JobState.PAUSED).update(
+                state=JobState.CANCELLED, error_code=ErrorCode.CANCELLED,
+                error_message=f"Replaced by job {job.pk}, which resumes its partial files"):
+            JobEvent.objects.create(job=old, kind=EventKind.CANCELLED, message=f"replaced by job {job.pk}")
+
+
 def request_cancel(job: DownloadJob, who: str) -> None:
     """Ask the process running the job to stop; its monitor notices within a progress interval."""
-    DownloadJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    DownloadJob.objects.filter(pk=job.pk).update(cancel_requested=True, pause_requested=False)
     JobEvent.objects.create(job=job, kind=EventKind.CANCEL, message=f"cancel requested{who}")
 
 

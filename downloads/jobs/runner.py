@@ -274,6 +274,8 @@ class JobRun:
         owned = lifecycle.finish(self.job, final, fields, installed=installed)
         kind = {JobState.SUCCEEDED: EventKind.FINISHED, JobState.CANCELLED: EventKind.CANCELLED}.get(
             final, EventKind.FAILED)
+        if owned and self.job.state == JobState.PAUSED:  # a cancel asked as a pause (lifecycle.finish)
+            kind, error = EventKind.PAUSED, JobCancelled("paused; partial files kept for the resume")
         self.event(kind, error.message if error else "all files verified")
         self.monitor.flush_events()
         if not owned:

@@ -40,7 +40,9 @@ class Command(ModelHubCommand):
         parser.add_argument("--force", action="store_true", help="download files again even if present")
         parser.add_argument("--limit-rate", metavar="RATE",
                             help="cap this job's speed, e.g. 50MB (per second)")
-        parser.add_argument("--wait", action="store_true", help="run the job in this process and wait for it")
+        parser.add_argument("--wait", action="store_true",
+                            help="run the job in this process and wait for it (first for a free slot: "
+                                 "max concurrent downloads counts it like a worker's job)")
         parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     def handle(self, *args, **opts):
@@ -68,7 +70,7 @@ class Command(ModelHubCommand):
         if opts["wait"]:
             bar = ProgressBar(self.stderr._out)
             try:
-                job = inline.run_and_follow(job, reporter=bar)
+                job = inline.run_and_follow(job, reporter=bar, on_wait=self.stderr.write)
             except KeyboardInterrupt:
                 bar.close()
                 job.refresh_from_db()

@@ -28,7 +28,7 @@ class Command(ModelHubCommand):
             if opts["wait"]:
                 bar = None if as_json else ProgressBar(self.stderr._out)
                 try:
-                    job = inline.run_and_follow(job, reporter=bar)
+                    job = inline.run_and_follow(job, reporter=bar, on_wait=self.stderr.write)
                 except KeyboardInterrupt:
                     raise CommandError("Interrupted: the job was cancelled and its partial files kept.",
                                        returncode=EXIT_INTERRUPTED) from None

@@ -164,7 +164,10 @@ def test_cancel_takes_effect_within_two_seconds_and_keeps_partial(configured, hu
     assert job.state == JobState.CANCELLED and job.error_code == "cancelled"
     partial = RepoCache(storage, "org/slow").partial_path(repo.files["model.bin"].etag)
     assert partial.exists() and 0 < partial.stat().st_size < len(data)
-    assert ModelVariant.objects.get(pk=job.variant_id).status == VariantStatus.NOT_DOWNLOADED
+    variant = ModelVariant.objects.get(pk=job.variant_id)
+    # Cancel keeps the partials, and the variant says how much of it is there.
+    assert variant.status == VariantStatus.PARTIAL and variant.partial_bytes == job.bytes_done > 0
+    assert variant.status_label == f"partial ({int(100 * job.bytes_done / len(data))} %)"
 
 
 @pytest.mark.django_db(transaction=True)
