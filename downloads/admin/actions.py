@@ -13,7 +13,8 @@ from django.utils.safestring import mark_safe
 
 from downloads import services
 from downloads.admin.display import job_links
-from downloads.models import DownloadJob, JobOrigin, ModelVariant
+from downloads.jobs import control
+from downloads.models import DownloadJob, JobOrigin, JobState, ModelVariant
 from engine.selection import InvalidInput
 
 PERMISSION = "downloads.download_modelvariant"
@@ -160,6 +161,31 @@ def retry_jobs(model_admin, request, jobs) -> Report:
         if job.is_active:
             report.problems.append(f"Job {job.pk} is still {job.state}; cancel it first or let it finish.")
             continue
+        if job.state in (JobState.SUCCEEDED, JobState.PAUSED):
+            report.problems.append(
+                f"Job {job.pk} succeeded: nothing to retry (Download on the variant fetches updates)."
+                if job.state == JobState.SUCCEEDED else f"Job {job.pk} is paused: Resume it instead.")
+            continue
         new, joined = services.retry(job, by=request.user, origin=JobOrigin.ADMIN)
         _queued(report, model_admin, request, job, new, joined, "Retry")
+    return report
+
+
+def pause_jobs(model_admin, request, jobs) -> Report:
+    require_download_permission(request)
+    report = Report("Pause")
+    for job in jobs:
+        outcome = control.pause(job, by=request.user)
+        _log(model_admin, request, job, f"Pause: {outcome}")
+        (report.problems if outcome.startswith("not ") else report.notes).append(f"Job {job.pk}: {outcome}.")
+    return report
+
+
+def resume_jobs(model_admin, request, jobs) -> Report:
+    require_download_permission(request)
+    report = Report("Resume")
+    for job in jobs:
+        outcome = control.resume(job, by=request.user)
+        _log(model_admin, request, job, f"Resume: {outcome}")
+        (report.problems if outcome.startswith("not ") else report.notes).append(f"Job {job.pk}: {outcome}.")
     return report
