@@ -96,7 +96,7 @@ def state_badge(job: DownloadJob) -> SafeString:
 def status_badge(variant: ModelVariant) -> SafeString:
     return format_html('<span class="mh-badge mh-status-{}" data-mh-variant="{}" data-mh-field="status" '
                        'data-mh-status="{}">{}</span>', variant.status, variant.pk, variant.status,
-                       variant.get_status_display())
+                       variant.status_label)  # "partial (30 %)": how much a stopped download kept
 
 
 def progress_bar(job: DownloadJob | None, *, variant_id: int | None = None, sizes: bool = True,
