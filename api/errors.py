@@ -74,14 +74,15 @@ def conflict(message: str) -> ApiError:
 
 
 def body(code: str, message: str, guidance: str = "", **extra) -> dict:
-    guidance = guidance or API_GUIDANCE.get(code) or _job_guidance(code, {})
+    guidance = guidance or API_GUIDANCE.get(code) or job_guidance(code, {})
     # The message may quote what a server said; the guidance is our own text.
     return {"code": str(code), "message": redact(str(message)), "guidance": guidance, **extra}
 
 
-def _job_guidance(code: str, context: dict) -> str:
+def job_guidance(code: str, context: dict) -> str:
+    """The fix a job failing with `code` would carry, for the endpoint in effect."""
     endpoint = Setting.load().effective_hub_endpoint
-    return guidance_for(code, **{"endpoint": endpoint, **context})
+    return guidance_for(code, **{"endpoint": endpoint, **_safe_context(context)})
 
 
 def _first_message(detail) -> str:
@@ -109,7 +110,7 @@ def exception_handler(exc, context):
         return Response(data, status=exc.status_code)
     if isinstance(exc, JobError):  # engine.hub's HubError from a lookup, or any job failure code
         code = exc.code
-        data = body(code, exc.message, _job_guidance(code, _safe_context(exc.context)))
+        data = body(code, exc.message, job_guidance(code, exc.context))
         return Response(data, status=_HUB_STATUS.get(code, 400))
     if isinstance(exc, (InvalidInput, SettingsError)):
         return Response(body(ApiCode.INVALID_INPUT, str(exc)), status=400)

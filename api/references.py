@@ -20,10 +20,15 @@ class Lookup:
     overview: RepoOverview
     choices: list[catalog.Choice]
     named: catalog.Choice | None  # the choice the reference's :QUANT or file link names
+    names_part: bool = False  # the reference names a quant or a file (not only the repo)
 
     def choice(self, key: str) -> catalog.Choice:
-        """The choice with this key; `file:<path>` is any one file of the repo. InvalidInput otherwise."""
+        """The choice with this key; `file:<path>` is any one file of the repo. InvalidInput otherwise;
+        the Hub's refusal (gated_no_token…) when the files are hidden and a part of the repo is asked for."""
         key = (key or "").strip()
+        hidden = self.overview.access_error
+        if hidden is not None and key != ALL_FILES.key and (key or self.names_part):
+            raise hidden  # only "all" can be described without the file list: say why, with the fix
         if not key:
             if self.named is not None:
                 return self.named
@@ -70,10 +75,11 @@ def look_up(reference: str, repo_type: str | None = None, revision: str | None =
                            "give one of them")
     overview = client_from_settings(setting).overview(ref.repo_id, repo_type or RepoType.MODEL,
                                                       typed or ref.revision or "main")
+    names_part = bool(ref.quant or ref.path)
     if overview.access_error is not None:
-        return Lookup(overview, [ALL_FILES], None)
+        return Lookup(overview, [ALL_FILES], None, names_part)
     choices = catalog.build_choices(overview.files)
     named = variant_rules.choice_for_reference(ref, choices, overview.files)
     if named is not None and named.key not in catalog.by_key(choices):
         choices.append(named)  # one file that no grouped choice holds: a choice of its own
-    return Lookup(overview, choices, named)
+    return Lookup(overview, choices, named, names_part)

@@ -112,6 +112,9 @@ class LookupSerializer(serializers.Serializer):
     private = serializers.BooleanField()
     files_hidden = serializers.CharField(allow_null=True,
                                          help_text="Why the file list is not visible (gated), else null.")
+    files_hidden_code = serializers.CharField(allow_null=True,
+                                              help_text="Its error code, e.g. gated_no_token.")
+    files_hidden_guidance = serializers.CharField(allow_null=True, help_text="How to get access.")
     choices = ChoiceSerializer(many=True)
 
 

@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from api import permissions, references, selectors
+from api.errors import job_guidance
 from api.pagination import Pagination
 from api.query import validated
 from api.serializers.common import errors
@@ -107,10 +108,13 @@ class Lookup(GenericAPIView):
         ov = found.overview
         existing = found.existing()
         named = found.named.key if found.named else None
+        hidden = ov.access_error
         return Response(LookupSerializer({
             "repo_id": ov.repo_id, "repo_type": ov.repo_type, "revision": ov.revision, "commit": ov.commit,
             "gated": str(ov.gated).lower(), "private": ov.private,
-            "files_hidden": ov.access_error.message if ov.access_error is not None else None,
+            "files_hidden": hidden.message if hidden else None,
+            "files_hidden_code": str(hidden.code) if hidden else None,
+            "files_hidden_guidance": job_guidance(hidden.code, hidden.context) if hidden else None,
             "choices": [{"key": c.key, "name": c.name, "description": c.description, "size": c.size,
                          "files": list(c.files), "named_by_reference": c.key == named,
                          "variant": existing[c.key].pk if c.key in existing else None}
