@@ -7,6 +7,8 @@ import fnmatch
 import threading
 import time
 
+from fakehub.ratelimit import RateLimits
+
 
 class Fault:
     """One rule: ``kind`` is "fail", "drop", "corrupt" or "stall"; it applies to ``count`` more requests."""
@@ -35,11 +37,12 @@ class Fault:
         self.seconds = seconds
 
 
-class FaultInjection:
+class FaultInjection(RateLimits):
     """The fault half of `FakeHub`. Each rule counts down and goes away after ``count`` requests;
-    throttling stays until it is removed."""
+    throttling stays until it is removed. The rate-limit mode is in ratelimit.py."""
 
     def _init_faults(self) -> None:
+        self._init_rate_limits()
         self._fault_lock = threading.Lock()
         self._faults: list[Fault] = []
         self._throttles: dict[str, int] = {}

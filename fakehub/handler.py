@@ -78,7 +78,7 @@ class HandlerBase(BaseHTTPRequestHandler):
         self._rec.status = status
         self._headers_sent = True
         self.send_response(status)
-        for k, v in headers:
+        for k, v in [*headers, *getattr(self, "_quota_headers", ())]:  # rate-limit mode (ratelimit.py)
             self.send_header(k, v)
         self.end_headers()
 
@@ -135,6 +135,7 @@ class HandlerBase(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         self._headers_sent = False
         self._body_sent = 0
+        self._quota_headers: list[tuple[str, str]] = []
         self._rec = rec = RequestRecord(
             method=self.command,
             path=split.path,
@@ -152,7 +153,12 @@ class HandlerBase(BaseHTTPRequestHandler):
             elif self.server.kind == "cdn":
                 self._handle_cdn(split.path)
             else:
-                self._handle_hub(split.path)
+                self._quota_headers, retry_after = hub.charge_quota(split.path)
+                if retry_after is None:
+                    self._handle_hub(split.path)
+                else:
+                    self._send_error(429, "You have exceeded our rate limit; retry later", None,
+                                     [("Retry-After", str(retry_after))])
         except Abort:
             self.close_connection = True
         except OSError:

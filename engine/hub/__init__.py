@@ -4,6 +4,7 @@ client.py   HubClient: repo info, file listing (paginated on the endpoint only),
 refusals.py which error code a refusal means
 answers.py  the shapes a server's values must have before they name anything on disk
 origins.py  which requests may carry the token
+quota.py    the Hub's rate-limit headers, and the pacing of requests they lead to
 repo.py     RemoteFile, RepoSnapshot, RepoOverview
 """
 

@@ -17,7 +17,7 @@ from engine.hub.lazy import hf
 from engine.hub.refusals import Refusals, header_of, status_of
 from engine.hub.repo import RemoteFile, RepoFacts, RepoOverview, RepoSnapshot
 from engine.redaction import redact
-from engine.retrying import Backoff, parse_retry_after
+from engine.retrying import Backoff, parse_retry_after, rate_limit_allows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +44,7 @@ class HubClient(Refusals):
 
         self.api = HfApi(endpoint=self.endpoint, token=token or False, library_name="modelhub")
         origins.bind(token, self.endpoint)
+        origins.install()  # with or without a token: metadata calls are paced by the rate limit (quota.py)
 
     # --- metadata
     def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
@@ -185,15 +186,25 @@ class HubClient(Refusals):
                            detail=f"unreadable answer ({type(exc).__name__})", **ctx) from None
 
     def _retry(self, fn: Callable[[], T]) -> T:
-        attempt = 0
+        """Transient failures are retried `backoff.retries` times in a row; 429s (the rate limit) are
+        waited out as the Hub asks without counting, within retrying.rate_limit_allows."""
+        attempt = limited = 0
+        limited_wait = 0.0
         while True:
             try:
                 return fn()
             except hf.errors.HfHubHTTPError as exc:
                 status = status_of(exc)
+                retry_after = parse_retry_after(header_of(exc, "Retry-After"))
+                if status == 429 and rate_limit_allows(limited, limited_wait):
+                    limited += 1
+                    delay = self.backoff.delay(min(limited, 6), retry_after)
+                    limited_wait += delay
+                    log.info("Hub rate limit (429), waiting %.1fs as it asks", delay)
+                    time.sleep(delay)
+                    continue
                 if status not in TRANSIENT_STATUS or attempt >= self.backoff.retries:
                     raise
-                retry_after = parse_retry_after(header_of(exc, "Retry-After"))
             except hf.transport_errors:
                 if attempt >= self.backoff.retries:
                     raise

@@ -58,17 +58,23 @@ def strip_foreign_token(request) -> None:
 
 
 def install() -> None:
-    """Put the hook on huggingface_hub's shared httpx client (once per process)."""
+    """Put the hooks on huggingface_hub's shared httpx client (once per process; HubClient calls it
+    with or without a token, for the rate-limit pacing)."""
     global _installed
     if _installed:
         return
     import httpx2
     from huggingface_hub.utils import _http, set_client_factory
 
+    from engine.hub import quota
+
     def factory() -> httpx2.Client:
-        # huggingface_hub's own default client, plus the hook after its own (which only logs)
+        # huggingface_hub's own default client, plus the hook after its own (which only logs), and the
+        # rate-limit pacing of metadata calls (quota.py)
         client = _http.default_client_factory()
-        client.event_hooks["request"] = [*client.event_hooks["request"], strip_foreign_token]
+        client.event_hooks["request"] = [*client.event_hooks["request"], strip_foreign_token,
+                                         quota.httpx_request_hook]
+        client.event_hooks["response"] = [*client.event_hooks["response"], quota.httpx_response_hook]
         return client
 
     with _lock:

@@ -12,15 +12,17 @@ from engine.hub import RemoteFile
 class Retryable(Exception):
     """A failure another attempt may get past. `stalled`: the attempt moved a few bytes but too
     slowly to count as progress, so it does not reset the retry budget (a trickling server would
-    otherwise hold a worker for ever)."""
+    otherwise hold a worker for ever). `rate_limited`: the server refused for its rate limit (429), and
+    waiting as it asks is expected to work (transfer/retries.py)."""
 
     def __init__(self, reason: str, *, retry_after: float | None = None, error: JobError | None = None,
-                 stalled: bool = False):
+                 stalled: bool = False, rate_limited: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.error = error
         self.stalled = stalled
+        self.rate_limited = rate_limited
 
 
 def too_long(remote: RemoteFile) -> JobError:

@@ -24,10 +24,11 @@ from engine.cache import locks
 from engine.cache.layout import RepoCache
 from engine.errors import ErrorCode, HubError, JobCancelled, JobError
 from engine.events import EventKind
-from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile
-from engine.retrying import Backoff, parse_retry_after, sleep_unless
+from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile, quota
+from engine.retrying import Backoff, parse_retry_after
 from engine.transfer.failures import Retryable, short, storage_error
 from engine.transfer.progress import Progress, RateLimiter
+from engine.transfer.retries import retry_until_done
 from engine.transfer.segments import NoRangeSupport, SegmentedDownload, sidecar_path
 from engine.transfer.stream import StreamDownload
 from engine.verify import hash_file
@@ -82,6 +83,7 @@ class Fetcher:
     low_speed: LowSpeed = LowSpeed()
     on_event: Callable[[str, str], None] = lambda kind, message: None
     _dirs_ready: bool = field(default=False, init=False, repr=False)
+    _locations: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # file URL -> CDN URL
 
     def fetch(self, remote: RemoteFile, *, force: bool = False,
               trusted_fingerprint: dict | None = None) -> FileOutcome:
@@ -158,30 +160,8 @@ class Fetcher:
 
     def retrying(self, remote: RemoteFile, *, position: Callable[[], int], attempt: Callable[[], bool],
                  label: str = "") -> None:
-        """Call `attempt` until it reports completion, retrying transient failures with backoff.
-
-        The retry budget counts failures in a row: an attempt that moved `position` forward resets
-        it, so a long download over a flaky link keeps going while a dead one gives up.
-        """
-        failures = 0
-        while True:
-            if self.cancel.is_set():
-                raise JobCancelled()
-            start = position()
-            try:
-                if attempt():
-                    return
-                raise Retryable(f"connection closed at byte {position():,} of {remote.size:,}")
-            except Retryable as exc:
-                failures = 0 if position() > start and not exc.stalled else failures + 1
-                if failures > self.backoff.retries:
-                    raise self._give_up(exc, remote) from None
-                delay = self.backoff.delay(max(failures, 1), exc.retry_after)
-                self.on_event(EventKind.RETRY,
-                              f"{remote.path}{label}: {exc.reason}; retry {max(failures, 1)}/"
-                              f"{self.backoff.retries} in {delay:.1f}s from byte {position():,}")
-                if sleep_unless(self.cancel, delay):
-                    raise JobCancelled() from None
+        """Call `attempt` until it reports completion (transfer/retries.py)."""
+        retry_until_done(self, remote, position=position, attempt=attempt, label=label)
 
     def publish(self, remote: RemoteFile, partial, actual: str) -> FileOutcome:
         """Move a fully received partial into blobs/ if its checksum is the Hub's; else discard it."""
@@ -199,32 +179,46 @@ class Fetcher:
             raise storage_error(exc, partial, self.cache) from None
         return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, remote.etag, actual)
 
-    def _give_up(self, exc: Retryable, remote: RemoteFile) -> JobError:
-        if exc.error is not None:
-            return exc.error
-        return HubError(ErrorCode.NETWORK,
-                        f"{remote.path}: {exc.reason} (gave up after {self.backoff.retries} retries)",
-                        endpoint=self.hub.endpoint, repo_id=self.repo_id, repo_type=self.repo_type,
-                        revision=self.revision, detail=exc.reason)
-
     def open(self, url: str, offset: int, end: int | None = None) -> requests.Response:
-        """GET with Range, following redirects by hand so the token never reaches another origin."""
+        """GET with Range, following redirects by hand so the token never reaches another origin.
+
+        Where a file's URL redirected (to the CDN), the next connections of the same file go straight
+        to where it led: one redirect per file instead of one per segment and retry. If that target
+        stops answering well (a signed URL expired, a 5xx), the file's URL is asked again.
+        """
+        target = self._locations.get(url)
+        if target is not None:
+            resp = self._get(target, offset, end)
+            if not resp.is_redirect and resp.status_code < 400:
+                return resp
+            resp.close()
+            self._locations.pop(url, None)
+        hop = url
         for _ in range(MAX_REDIRECTS + 1):
-            headers = self.hub.headers_for(url)
-            if offset or end is not None:
-                headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
-            try:
-                resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False,
-                                        timeout=TIMEOUT)
-            except requests.RequestException as exc:
-                raise Retryable(short(exc)) from None
+            resp = self._get(hop, offset, end)
             if resp.is_redirect:
-                url = self._redirect_target(url, resp.headers.get("Location", ""))
+                hop = self._redirect_target(hop, resp.headers.get("Location", ""))
                 resp.close()
                 continue
+            if hop != url and resp.status_code < 400:
+                self._locations[url] = hop
             return resp
         raise self._hub_error(ErrorCode.REDIRECT_LOOP, f"{url} redirected more than {MAX_REDIRECTS} times",
                               detail=f"more than {MAX_REDIRECTS} redirects")
+
+    def _get(self, url: str, offset: int, end: int | None) -> requests.Response:
+        """One request, paced by the server's rate-limit headers (engine/hub/quota.py)."""
+        headers = self.hub.headers_for(url)
+        if offset or end is not None:
+            headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
+        if not quota.before(url, self.cancel):
+            raise JobCancelled()
+        try:
+            resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise Retryable(short(exc)) from None
+        quota.after(url, resp.status_code, resp.headers)
+        return resp
 
     def _redirect_target(self, url: str, location: str) -> str:
         """Where a redirect leads, if it is somewhere a download may go: an http(s) URL."""
@@ -248,7 +242,7 @@ class Fetcher:
                                               repo_type=self.repo_type, revision=self.revision,
                                               path=remote.path)
             raise Retryable(f"HTTP {status}", retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-                             error=err)
+                            error=err, rate_limited=status == 429)
         if status >= 400:
             raise self.hub.error_for_response(status, resp.headers, repo_id=self.repo_id,
                                               repo_type=self.repo_type, revision=self.revision,
