@@ -46,14 +46,17 @@ def send_soon(pk: int) -> bool:
     from django_q.tasks import async_task
 
     now = timezone.now()
+    # Marked before the hand-over: a worker may take the task (and set queued_at back to None on a retry)
+    # before async_task even returns.
+    Delivery.objects.filter(pk=pk, state__in=WAITING_STATES).update(queued_at=now)
     try:
         async_task("webhooks.tasks.deliver", pk, task_name=f"modelhub-webhook-{pk}-{now:%H%M%S%f}",
                    group="modelhub-webhooks")
     except Exception as exc:  # whatever the broker raises: redis.ConnectionError, a database error (ORM)
         log.warning("webhook delivery %s: the task broker is unavailable (%s); sent again within a minute",
                     pk, type(exc).__name__)
+        Delivery.objects.filter(pk=pk, state__in=WAITING_STATES, queued_at=now).update(queued_at=None)
         return False
-    Delivery.objects.filter(pk=pk, state__in=WAITING_STATES).update(queued_at=now)
     return True
 
 
