@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from settings_app import storage_change
+from settings_app import connection, storage_change
 from settings_app.forms import SettingForm
 from settings_app.models import Setting
 from settings_app.services import check_token, endpoint_change_message, storage_dir_problem
@@ -71,6 +71,9 @@ class SettingAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         storage_change.apply(self, request, form)
+        if form.token_check:  # a new token was checked with whoami (a refused one is never saved)
+            self.message_user(request, form.token_check.message,
+                              messages.SUCCESS if form.token_check.level == "ok" else messages.WARNING)
         if form.storage_dir_note:
             self.message_user(request, form.storage_dir_note, messages.INFO)
         # Who pointed the token's endpoint where is an audit question: record it by name (the admin's
@@ -97,8 +100,10 @@ class SettingAdmin(admin.ModelAdmin):
     def media(self):
         # settings.js previews where a typed storage folder lands and asks about the current one's models.
         preview = reverse("admin:settings_app_setting_storage_preview")
-        return super().media + Media(css={"all": ["downloads/admin.css"]}, js=[
-            Script("downloads/settings.js", defer=True, **{"data-preview-url": preview})])
+        # connection.js runs Test connection beside the endpoint; settings.css styles it and the notes.
+        return super().media + Media(css={"all": ["downloads/admin.css", "settings_app/settings.css"]}, js=[
+            Script("downloads/settings.js", defer=True, **{"data-preview-url": preview}),
+            Script("settings_app/connection.js", defer=True)])
 
     # --- one row: no list, no add, no delete
     def has_add_permission(self, request):
@@ -125,10 +130,15 @@ class SettingAdmin(admin.ModelAdmin):
                  name="settings_app_setting_test_token"),
             path("storage-preview/", self.admin_site.admin_view(self.storage_preview_view),
                  name="settings_app_setting_storage_preview"),
+            path("test-connection/", self.admin_site.admin_view(self.connection_view),
+                 name="settings_app_setting_test_connection"),
         ] + super().get_urls()
 
     def storage_preview_view(self, request):
         return storage_change.preview(request, self)
+
+    def connection_view(self, request):
+        return connection.connection_view(request, self)
 
     def test_token_view(self, request):
         return _test_token(request, self)
@@ -149,6 +159,8 @@ def _test_token(request, model_admin: SettingAdmin):
         model_admin.message_user(request, f"The Hub accepted the token: user {result['user']}, "
                                           f"role {result['role']} ({resolve_token(setting).describe()}).",
                                  messages.SUCCESS)
+    elif result.get("warning"):
+        model_admin.message_user(request, f"Token not checked: {result['message']}", messages.WARNING)
     else:
         code = f" [{result['code']}]" if result.get("code") else ""
         model_admin.message_user(request, f"Token check failed{code}: {result['message']}", messages.ERROR)

@@ -1,10 +1,13 @@
 """The Settings form: human sizes, validated endpoint/folder, and a write-only HF token."""
 
 from django import forms
+from django.conf import settings
+from django.utils.html import format_html
 
 from engine.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, parallelism_problem
 from modelhub.sizes import parse_size
-from settings_app import storage_change
+from settings_app import bounds, effective, storage_change
+from settings_app.connection import EndpointInput
 from settings_app.models import Setting
 from settings_app.services import (
     SettingsError,
@@ -13,6 +16,7 @@ from settings_app.services import (
     clean_storage_dir,
     relative_storage_note,
 )
+from settings_app.token_check import TokenCheck, check_new_token
 from webhooks import config as webhook_config
 
 _EXACT_UNITS = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000),
@@ -50,8 +54,9 @@ class SettingForm(forms.ModelForm):
     # A plain text field: settings_app.services.clean_endpoint is the one validator (http/https, no
     # credentials in the URL), shared with `manage.py configure`.
     hub_endpoint = forms.CharField(
-        required=False, label="Hub endpoint", widget=forms.URLInput(attrs={"size": 50}),
-        help_text="Hub or Hub-compatible mirror, e.g. https://huggingface.co. Empty: MODELHUB_HUB_ENDPOINT.",
+        required=False, label="Hub endpoint", widget=EndpointInput(attrs={"size": 50}),
+        help_text="Hub or Hub-compatible mirror, e.g. https://huggingface.co. Test connection tries the "
+                  "address as typed, without the token.",
     )
     min_free_space = SizeField(required=False, help_text="Kept free on the storage volume, e.g. 10GB. "
                                "Empty: MODELHUB_MIN_FREE_SPACE.")
@@ -90,6 +95,7 @@ class SettingForm(forms.ModelForm):
     # so a crafted POST cannot confirm either.
     may_confirm_token_endpoint = False
     storage_dir_note = ""
+    token_check: TokenCheck | None = None  # the Hub's answer about a new token, shown after saving
 
     class Meta:
         model = Setting
@@ -97,6 +103,11 @@ class SettingForm(forms.ModelForm):
                   "segments_per_file", "segment_min_size", "min_free_space", "bandwidth_limit",
                   "reverify_interval_hours", "completeness_rules", "hub_allow_anonymous", "hub_on_demand",
                   "webhook_urls"]
+        help_texts = {"completeness_rules": effective.RULES_HELP,
+                      "reverify_interval_hours": "Installed variants are re-checked this often, in hours "
+                                                 "(0: never; at most 8784, a year)."}
+        widgets = {"completeness_rules": forms.Textarea(attrs={"rows": 3, "cols": 70,
+                                                                "placeholder": effective.RULES_EXAMPLE})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,6 +118,14 @@ class SettingForm(forms.ModelForm):
             self.fields["storage_dir"].widget.attrs["size"] = 60
         if not self.may_confirm_token_endpoint:
             self.fields.pop("confirm_token_endpoint")
+        for name, bound in bounds.BOUNDS.items():  # the field's own range check speaks as plainly
+            if name in self.fields:
+                self.fields[name].error_messages.update(
+                    min_value=bound.too_low, max_value=bound.too_high or "That number is far too large.")
+        for name in effective.NOTED:  # what a blank field means now, and where that comes from
+            if name in self.fields:
+                field = self.fields[name]
+                field.help_text = format_html("{} {}", field.help_text, effective.note(self.instance, name))
 
     def clean_hub_endpoint(self):
         value = (self.cleaned_data.get("hub_endpoint") or "").strip()
@@ -152,7 +171,19 @@ class SettingForm(forms.ModelForm):
             if problem := parallelism_problem(files, segments):
                 self.add_error("segments_per_file", problem)
         storage_change.check(self, cleaned)
+        for name in bounds.BOUNDS:
+            if name in cleaned and (problem := bounds.problem(name, cleaned[name])):
+                self.add_error(name, problem)
+        if cleaned.get("hf_token") and not self.errors:
+            self._check_token(cleaned)
         return cleaned
+
+    def _check_token(self, cleaned) -> None:
+        """Ask whoami with the new token at the endpoint it will be bound to: refused here if rejected."""
+        endpoint = (cleaned.get("hub_endpoint") or settings.MODELHUB_HUB_ENDPOINT).rstrip("/")
+        self.token_check = check_new_token(endpoint, cleaned["hf_token"])
+        if self.token_check.level == "refused":
+            self.add_error("hf_token", self.token_check.message)
 
     def save(self, commit=True):
         setting = super().save(commit=False)

@@ -75,9 +75,14 @@ def clean_completeness_rules(value) -> dict:
     example = 'e.g. {"voice": [["*.onnx", "*.onnx.json"]]}'
     if not isinstance(value, dict):
         raise SettingsError(f"completeness rules must be an object of kind -> alternatives, {example}")
+    from engine.verify.completeness import DEFAULT_RULES
+
     for kind, alternatives in value.items():
         if not isinstance(kind, str) or not kind.strip():
             raise SettingsError(f"a completeness rule needs a kind name, {example}")
+        if kind.strip().lower() not in DEFAULT_RULES:  # a typo would silently never apply
+            raise SettingsError(f"{kind!r} is not a kind; the kinds are {', '.join(sorted(DEFAULT_RULES))} "
+                                f"(* is every other kind), {example}")
         if (not isinstance(alternatives, list) or not alternatives
                 or not all(isinstance(a, list) and a and all(isinstance(g, str) and g.strip() for g in a)
                            for a in alternatives)):
@@ -125,7 +130,7 @@ def describe(setting: Setting | None = None) -> dict:
 def check_token(setting: Setting | None = None) -> dict:
     """Ask the Hub's whoami with the token in effect: {ok, user, role, source, message}."""
     from engine.errors import HubError
-    from engine.hub import HubClient
+    from settings_app.hub_client import ONE_TRY, client_from_settings
 
     setting = setting or Setting.load()
     token = resolve_token(setting)
@@ -133,10 +138,14 @@ def check_token(setting: Setting | None = None) -> dict:
         return {"ok": False, "source": token.source, "message": token.problem}
     if not token.value:
         return {"ok": False, "source": "none", "message": "No token is configured (public repos only)."}
-    client = HubClient(setting.effective_hub_endpoint, token.value, token_source=token.source)
     try:
-        who = client.whoami()
+        who = client_from_settings(setting, backoff=ONE_TRY).whoami()
     except HubError as exc:
+        if exc.context.get("status") == 404:  # a mirror without whoami: it cannot say, which is no refusal
+            return {"ok": False, "warning": True, "source": token.source, "code": "no_whoami",
+                    "message": f"{setting.effective_hub_endpoint} has no whoami (HTTP 404), as some mirrors "
+                               "don't, so the token cannot be checked there; downloads will show whether it "
+                               "is accepted."}
         return {"ok": False, "source": token.source, "code": exc.code, "message": exc.message}
     return {"ok": True, "source": token.source, "user": who["name"], "role": who["role"],
             "message": f"Token ending …{token.last4} belongs to {who['name']} (role: {who['role']})."}

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from engine.limits import parallelism_problem
 from modelhub.commands import EXIT_INVALID, ModelHubCommand, print_json
 from modelhub.sizes import parse_size
+from settings_app import bounds
 from settings_app import services as settings_services
 from settings_app.models import Setting
 from settings_app.token_crypto import TokenDecryptError, reencrypt
@@ -135,6 +136,9 @@ class Command(ModelHubCommand):
         if o["reencrypt_token"] and setting.hf_token_encrypted:
             setting.hf_token_encrypted = reencrypt(setting.hf_token_encrypted)
         _check_numbers(setting, [name for name in NUMBER_OPTIONS if o[name] is not None])
+        for name in NUMBER_OPTIONS:  # the same sane bounds, and messages, as the Settings page
+            if o[name] is not None and (problem := bounds.problem(name, getattr(setting, name))):
+                raise ValueError(f"--{name.replace('_', '-')}: {problem}")
         if o["max_parallel_files"] is not None or o["segments_per_file"] is not None:
             if problem := parallelism_problem(setting.max_parallel_files, setting.segments_per_file):
                 raise ValueError(problem)
