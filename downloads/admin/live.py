@@ -20,7 +20,7 @@ class LiveProgressMixin:
         # defer: the script reads the page after parsing; the URL travels on the script tag, and so does
         # the moment the page was made: jobs created after it (anywhere) are news to this page.
         live = forms.Media(
-            css={"all": ["downloads/admin.css"]},
+            css={"all": ["downloads/admin.css", "downloads/jobs.css"]},
             js=[Script("downloads/progress.js", defer=True,
                        **{"data-progress-url": reverse("admin:downloads_downloadjob_progress"),
                           "data-since": f"{time.time():.3f}"})],

@@ -1,4 +1,5 @@
-"""Custom admin views: the live progress JSON, the job/variant page buttons, the job page's context.
+"""Custom admin views: the live progress JSON and the job/variant page buttons (the job page's context is
+in job_page).
 
 All are wrapped by `admin_site.admin_view` in downloads.admin (staff login, CSRF, never cached); the
 POST endpoints also demand the download permission and answer 403 without it.
@@ -15,16 +16,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from downloads.admin import actions
-from downloads.admin.display import human_size, linkify, progress_bar, state_badge
 from downloads.admin.presenters import job_dict
-from downloads.models import ACTIVE_STATES, DownloadJob, JobState, ModelVariant, VariantStatus
+from downloads.jobs.queue import QueueSnapshot
+from downloads.models import ACTIVE_STATES, DownloadJob, JobState, ModelVariant, VariantStatus, status_label
 from engine.selection import is_db_id
 
 ACTIVE = [s.value for s in ACTIVE_STATES]
 BUSY_STATUSES = {VariantStatus.QUEUED.value, VariantStatus.DOWNLOADING.value}
 MAX_IDS = 500
 RECENT = timedelta(minutes=5)
-EVENT_LIMIT = 1000
 NEW_JOBS_LIMIT = 50
 
 
@@ -39,9 +39,11 @@ def _ids(raw: str | None) -> list[int]:
     return ids
 
 
-def _job_item(job: DownloadJob) -> dict:
+def _job_item(job: DownloadJob, queue: QueueSnapshot | None = None) -> dict:
+    """`queue`: why a queued job waits, its place in line and expected size (None for other jobs)."""
     return {**job_dict(job, verification=False), "state_label": job.get_state_display(),
-            "url": reverse("admin:downloads_downloadjob_change", args=[job.pk])}
+            "url": reverse("admin:downloads_downloadjob_change", args=[job.pk]),
+            "queue": queue.explain(job) if queue is not None else None}
 
 
 def _since(raw: str | None) -> datetime | None:
@@ -93,7 +95,7 @@ def progress(request, model_admin):
         latest = (DownloadJob.objects.filter(variant=OuterRef("pk")).order_by("-created_at", "-id")
                   .values("pk")[:1])
         variant_rows = list(ModelVariant.objects.filter(pk__in=variant_ids).annotate(job_id=Subquery(latest))
-                            .values("pk", "status", "job_id"))
+                            .values("pk", "status", "job_id", "partial_bytes", "size_bytes"))
     if job_ids or variant_ids:
         wanted = set(job_ids) | {row["job_id"] for row in variant_rows if row["job_id"]}
         jobs = list(jobs_qs.filter(pk__in=wanted).order_by("created_at", "id"))
@@ -104,17 +106,19 @@ def progress(request, model_admin):
         jobs = list(jobs_qs.filter(Q(state__in=ACTIVE) | Q(finished_at__gte=recent))
                     .order_by("created_at", "id")[:MAX_IDS])
 
-    variants = {row["pk"]: {"id": row["pk"], "status": row["status"], "job_id": row["job_id"]}
+    variants = {row["pk"]: {"id": row["pk"], "status": row["status"], "job_id": row["job_id"],
+                            "status_label": status_label(row["status"], row["partial_bytes"],
+                                                         row["size_bytes"])}
                 for row in variant_rows}
     for job in jobs:  # variants of the listed jobs too, so every status badge on the page can follow
-        variants.setdefault(job.variant_id,
-                            {"id": job.variant_id, "status": job.variant.status, "job_id": job.pk})
-    for item in variants.values():
-        item["status_label"] = VariantStatus(item["status"]).label
+        variants.setdefault(job.variant_id, {"id": job.variant_id, "status": job.variant.status,
+                                             "job_id": job.pk, "status_label": job.variant.status_label})
     active = (any(j.state in ACTIVE for j in jobs)
               or any(v["status"] in BUSY_STATUSES for v in variants.values()))
-    answer = {"jobs": [_job_item(j) for j in jobs], "variants": list(variants.values()), "active": active,
-              "overall": overall()}
+    # Queued jobs say why they wait: one snapshot (three small queries) for all of them.
+    queue = QueueSnapshot.take() if any(j.state == JobState.QUEUED for j in jobs) else None
+    answer = {"jobs": [_job_item(j, queue) for j in jobs], "variants": list(variants.values()),
+              "active": active, "overall": overall()}
     if since is not None:
         answer["new_jobs"] = [
             {"job_id": pk, "variant_id": variant_id, "label": f"{repo_id} [{name}]" if name else repo_id,
@@ -127,13 +131,13 @@ def progress(request, model_admin):
 
 @require_POST
 def job_button(request, model_admin, pk: int, action: str):
-    """Cancel / Retry on the job page. JSON for the page's script, a redirect with messages without it."""
+    """Cancel / Pause / Resume / Retry on the job page. JSON for the page's script, a redirect with messages
+    without it."""
     actions.require_download_permission(request)
     job = get_object_or_404(DownloadJob.objects.select_related("variant"), pk=pk)
-    if action == "cancel":
-        report = actions.cancel_jobs(model_admin, request, [job])
-    else:
-        report = actions.retry_jobs(model_admin, request, [job])
+    run = {"cancel": actions.cancel_jobs, "pause": actions.pause_jobs, "resume": actions.resume_jobs,
+           "retry": actions.retry_jobs}[action]
+    report = run(model_admin, request, [job])
     job.refresh_from_db()
     follow = (report.new or report.joined or [job])[0] if action == "retry" else job
     follow_url = reverse("admin:downloads_downloadjob_change", args=[follow.pk])
@@ -153,30 +157,3 @@ def variant_button(request, model_admin, pk: int, action: str):
            "cancel": actions.cancel_variants}[action]
     run(model_admin, request, [variant]).send(model_admin, request)
     return redirect(reverse("admin:downloads_modelvariant_change", args=[pk]))
-
-
-def job_page_context(model_admin, request, object_id) -> dict:
-    """What the job page shows above its detail fieldsets: live state, guidance, verification, events."""
-    try:
-        job = DownloadJob.objects.select_related("variant").get(pk=int(object_id))
-    except (ValueError, DownloadJob.DoesNotExist):
-        return {}  # the admin's own "does not exist" handling takes over
-    report = job.verification or {}
-    events = list(job.events.order_by("-at", "-id")[:EVENT_LIMIT])[::-1]
-    return {
-        "job": job,
-        "can_download": model_admin.has_download_permission(request),
-        "guidance_html": linkify(job.guidance) if job.guidance else "",
-        "error_html": linkify(job.error_message) if job.error_message else "",
-        "show_guidance": (job.state in (JobState.FAILED, JobState.CANCELLED)
-                          and (job.error_code or job.guidance)),
-        "state_html": state_badge(job),
-        "progress_html": progress_bar(job),
-        "report": report,
-        "report_rows": [{**row, "size_expected_human": human_size(row.get("size_expected")),
-                         "size_actual_human": human_size(row.get("size_actual"))}
-                        for row in report.get("files") or []],
-        "events": events,
-        "events_truncated": job.events.count() > EVENT_LIMIT if len(events) == EVENT_LIMIT else False,
-        "active_states": ACTIVE,
-    }

@@ -1,6 +1,6 @@
 """Where a queued job stands: why it waits, its place in the line and how much it will download.
 
-Read-only. One snapshot (four small queries) explains every queued job on a page, so a list and the
+Read-only. One snapshot (three small queries) explains every queued job on a page, so a list and the
 progress endpoint ask the same number of queries whatever the number of rows. The slot count follows
 services.dispatch: jobs claimed by a process, plus queued jobs already handed on (to the broker, or
 kept by the `download --wait` that runs them) hold the max_concurrent_downloads slots.
@@ -41,14 +41,15 @@ class QueueSnapshot:
 
     @classmethod
     def take(cls) -> "QueueSnapshot":
-        queued = list(DownloadJob.objects.filter(state=JobState.QUEUED).order_by("created_at", "id")
-                      .values_list("pk", "created_at", "dispatched_at"))
+        active = list(DownloadJob.objects.active().order_by("created_at", "id")
+                      .values_list("pk", "created_at", "dispatched_at", "state"))
+        queued = [row for row in active if row[3] == JobState.QUEUED]
         return cls(
-            working=DownloadJob.objects.working().count(),
-            reserved=[(created, pk) for pk, created, dispatched in queued if dispatched is not None],
+            working=len(active) - len(queued),
+            reserved=[(created, pk) for pk, created, dispatched, _ in queued if dispatched is not None],
             slots=Setting.load().effective_max_concurrent_downloads,
             worker_seen=WorkerBeat.objects.aggregate(last=Max("last_seen"))["last"],
-            places={pk: place for place, (pk, _, _) in enumerate(queued, 1)},
+            places={pk: place for place, (pk, *_) in enumerate(queued, 1)},
             now=timezone.now(),
         )
 

@@ -81,7 +81,20 @@
       box.appendChild(document.createTextNode(" "));
       box.appendChild(el("span", "mh-" + field, item.job_id, field));
     });
+    queueLine(box, item);
   }
+
+  // Why a queued job waits, its place in line and its size, under a bar that has no such line yet (a
+  // variant row's bar): pages rendered by the server carry it already.
+  function queueLine(box, item) {
+    if (document.querySelector('[data-mh-job="' + item.job_id + '"][data-mh-field="queue"]')) { return; }
+    var line = el("span", "mh-queue mh-sub", item.job_id, "queue");
+    line.textContent = item.queue ? item.queue.text : "";
+    line.hidden = !item.queue;
+    box.appendChild(line);
+  }
+
+  function capitalized(text) { return text ? text.charAt(0).toUpperCase() + text.slice(1) : text; }
 
   function updateJob(item) {
     var active = isActive(item.state);
@@ -94,6 +107,15 @@
           break;
         case "progress":
           node.dataset.mhState = item.state;
+          queueLine(node, item);
+          break;
+        case "queue":
+          node.textContent = item.queue ? item.queue.text : "";
+          node.hidden = !item.queue;
+          break;
+        case "title":  // the job page's tab title starts with the state
+          baseTitle = capitalized(item.state_label) + " · " + node.dataset.mhRest;
+          showTitle(lastOverall);
           break;
         case "bar":
           node.setAttribute("aria-valuenow", item.percent);
@@ -115,10 +137,13 @@
           node.textContent = formatEta(item.eta_seconds);
           break;
         case "files":
-          node.textContent = item.files_done + " / " + item.files_total;
+          node.textContent = item.files_done + " / " + item.files_total + " files";
+          node.hidden = !item.files_total;
           break;
       }
-      if (node.dataset.mhShowWhen) {
+      if (node.dataset.mhShowStates) {  // the states a button makes sense in (Retry: failed, cancelled)
+        node.hidden = node.dataset.mhShowStates.split(" ").indexOf(item.state) === -1;
+      } else if (node.dataset.mhShowWhen) {
         node.hidden = (node.dataset.mhShowWhen === "active") !== active;
       }
     });
@@ -151,7 +176,10 @@
     (data.jobs || []).forEach(updateJob);
   }
 
+  var lastOverall = null;
+
   function showTitle(all) {
+    lastOverall = all;
     if (!all || !all.active) { document.title = baseTitle; return; }
     var what = all.running && all.percent !== null ? Math.floor(all.percent) + "%" : "queued";
     var count = all.active > 1 ? " · " + all.active + " downloads" : "";
@@ -277,6 +305,8 @@
         })
         .then(function (data) {
           showMessage(form, data.message, data.follow_url);
+          // A resumed job is active again: reload so the paused panel gives way to the live one.
+          if (data.ok && form.dataset.mhReloadAfter) { window.location.reload(); return; }
           if (data.job) { apply({ jobs: [data.job], variants: [] }); }
           schedule(INTERVAL);
         })
