@@ -1,7 +1,7 @@
 """/api/v1/: the resources, the OpenAPI schema (openapi.json) and its interactive docs (docs/)."""
 
 from django.urls import path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from api.errors import not_found
 from api.views import actions, jobs, settings, storage, variants
@@ -27,7 +27,7 @@ class DbId:
 register_converter(DbId, "dbid")
 
 urlpatterns = [
-    path("openapi.json", SpectacularAPIView.as_view(), name="api-schema"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("variants/", variants.VariantList.as_view(), name="api-variants"),
     path("variants/<dbid:pk>/", variants.VariantDetail.as_view(), name="api-variant"),
