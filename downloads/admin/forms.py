@@ -96,7 +96,9 @@ class RepoLookupForm(forms.Form):
                                   "size": 50, "autofocus": True, "spellcheck": "false",
                                   "placeholder": "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
                               }))
-    repo_type = forms.ChoiceField(label="Repo type", choices=RepoType.choices, initial=RepoType.MODEL)
+    # Not required: a link to the page with only ?repo_id= (a search hit, a bookmark) means a model.
+    repo_type = forms.ChoiceField(label="Repo type", choices=RepoType.choices, initial=RepoType.MODEL,
+                                  required=False)
     revision = forms.CharField(label="Revision", max_length=255, required=False,
                                help_text="branch, tag or commit; empty: what the link says, else main")
 
@@ -116,6 +118,7 @@ class RepoLookupForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        cleaned["repo_type"] = cleaned.get("repo_type") or RepoType.MODEL
         ref = self.reference
         if ref is None:
             return cleaned
@@ -141,9 +144,48 @@ class CreateChoicesForm(forms.Form):
                                                       "from the repo's metadata and files).")
     download_now = forms.BooleanField(required=False, initial=True, label="Download now", label_suffix="")
 
-    def __init__(self, *args, choice_keys: list[str], can_download: bool, **kwargs):
+    def __init__(self, *args, choice_keys: list[str], can_download: bool, download_blocked: str = "",
+                 inferred_kind: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["choices"].choices = [(k, k) for k in choice_keys]
         self.fields["kind"].choices = kind_choices()
+        if inferred_kind in dict(self.fields["kind"].choices):
+            self.fields["kind"].initial = inferred_kind
+        self.download_blocked = download_blocked
         if not can_download:  # without the download permission the box is not offered, nor honoured
             del self.fields["download_now"]
+        elif download_blocked:  # a download that can only fail is not offered (nor accepted if forged)
+            self.fields["download_now"].initial = False
+            self.fields["download_now"].widget.attrs["disabled"] = True
+
+    def clean_download_now(self):
+        wanted = self.cleaned_data.get("download_now")
+        if wanted and self.download_blocked:
+            raise forms.ValidationError(f"Download now is not possible: {self.download_blocked}")
+        return wanted
+
+    @property
+    def downloads_now(self) -> bool:
+        """Whether the box is (or starts) ticked: the primary button says so."""
+        if "download_now" not in self.fields or self.download_blocked:
+            return False
+        if self.is_bound:
+            return bool(self.data.get("download_now"))
+        return bool(self.fields["download_now"].initial)
+
+
+class SearchForm(forms.Form):
+    """Add from Hub's search box: the Hub's model search (engine.hub.search)."""
+
+    q = forms.CharField(label="Search the Hub", max_length=200, required=False,
+                        widget=forms.TextInput(attrs={"size": 40, "spellcheck": "false", "type": "search",
+                                                      "placeholder": "e.g. qwen gguf, bge, whisper"}))
+
+
+class RamForm(forms.Form):
+    """The RAM of the machine that will run a GGUF model, for the "fits in N GB RAM" hints."""
+
+    ram_gb = forms.FloatField(label="RAM of the machine that will run it", min_value=0.5, max_value=65536,
+                              widget=forms.NumberInput(attrs={"step": "0.5", "style": "width: 6em"}),
+                              error_messages={"min_value": "Enter at least 0.5 GB.",
+                                              "max_value": "Enter at most 65536 GB."})

@@ -37,7 +37,7 @@ def test_add_from_hub_pick_one_quant_download_it_and_watch_it_verify(page, live_
     shot(page, artifacts_dir, "1-add-from-hub")
     page.check("input[value='gguf:llm-Q4_K_M']")
     assert page.is_checked("#id_download_now")
-    page.click("input[value='Create selected variants']")
+    page.click("input[value='Download selected']")
 
     page.wait_for_selector("text=Created 1 variant(s)")
     percent = page.locator("[data-mh-variant-progress] [data-mh-field=pct]")

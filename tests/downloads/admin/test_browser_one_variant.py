@@ -34,7 +34,7 @@ def test_one_variant_per_file_set_and_every_name_readable(sized_page, live_serve
     save_shot(page, artifacts_dir, f"one-variant-add-from-hub-{page.mh_width}")
     page.check("input[name=choices][value='gguf:m-Q4_K_M']")
     page.uncheck("#id_download_now")
-    page.click("input[value='Create selected variants']")
+    page.click("input[value='Add selected']")
     assert seen_by_user(page.locator(".messagelist .info", has_text="1 already existed"))
     assert ModelVariant.objects.count() == 2
 

@@ -35,7 +35,7 @@ def test_a_pasted_hub_reference_preselects_its_quant(sized_page, live_server, gg
         f"gguf:some-model.{quant}"]
     save_shot(page, artifacts_dir, f"references-{quant}-{page.mh_width}")
     page.uncheck("#id_download_now")
-    page.click("input[value='Create selected variants']")
+    page.click("input[value='Add selected']")
     assert seen_by_user(page.locator(".messagelist .success", has_text="Created 1 variant(s)"))
     variant = ModelVariant.objects.get()
     assert (variant.repo_id, variant.name, variant.include) == (
