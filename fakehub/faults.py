@@ -47,13 +47,23 @@ class FaultInjection(RateLimits):
         self._faults: list[Fault] = []
         self._throttles: dict[str, int] = {}
         self._cdn_limits: tuple[int | None, float, LinkCap | None] = (None, 0.0, None)
+        self._cdn_url_lifetime: float | None = None
 
-    def cdn_profile(self, per_connection: int | None, *, ttfb: float = 0.0, link: int | None = None) -> None:
+    def cdn_profile(self, per_connection: int | None, *, ttfb: float = 0.0, link: int | None = None,
+                    url_lifetime: float | None = None) -> None:
         """Make the CDN origin behave like the Hub's: every connection capped at `per_connection`
         bytes/s, `ttfb` seconds before a response's first byte, and optionally the whole link capped
-        at `link` bytes/s, shared by every connection. `cdn_profile(None)` lifts it all."""
+        at `link` bytes/s, shared by every connection; with `url_lifetime`, a redirect's signed URL
+        answers 403 that many seconds after it was handed out. `cdn_profile(None)` lifts it all."""
         with self._fault_lock:
             self._cdn_limits = (per_connection, ttfb, LinkCap(link) if link else None)
+            self._cdn_url_lifetime = url_lifetime
+
+    def cdn_url_deadline(self) -> float | None:
+        """When a CDN URL handed out now expires (time.monotonic()), or None when they don't."""
+        with self._fault_lock:
+            lifetime = self._cdn_url_lifetime
+        return None if lifetime is None else time.monotonic() + lifetime
 
     def cdn_limits(self) -> tuple[int | None, float, LinkCap | None]:
         with self._fault_lock:

@@ -57,6 +57,8 @@ class FileRoutes(HandlerBase):
         if entry.is_lfs and hub.use_cdn:
             key = hub._cdn_key(state, commit, entry)
             location = f"{hub.cdn_url}/lfs/{key}/{entry.sha256}?sig={key[:16]}"
+            if (deadline := hub.cdn_url_deadline()) is not None:
+                location += f"&expires={deadline:.3f}"  # a signed URL's lifetime, as the Hub's CDN has
             self._start(302, [*meta, ("Location", location), ("Content-Length", "0")])
             return
         self._serve_file(entry, meta)
@@ -79,6 +81,9 @@ class FileRoutes(HandlerBase):
         ]
         if self._injected_failure(entry.path, []):
             return
+        expires = dict(self._query).get("expires")
+        if expires is not None and time.monotonic() > float(expires):
+            return self._send_error(403, "Request has expired")
         self._serve_file(entry, meta)
 
     def _injected_failure(self, file_path: str, meta: list) -> bool:

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -24,9 +23,10 @@ from engine.cache import locks
 from engine.cache.layout import RepoCache
 from engine.errors import ErrorCode, HubError, JobCancelled, JobError
 from engine.events import EventKind
-from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile, quota
+from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from engine.retrying import Backoff, parse_retry_after
 from engine.transfer.failures import Retryable, short, storage_error
+from engine.transfer.hops import Hops
 from engine.transfer.progress import Progress, RateLimiter
 from engine.transfer.retries import retry_until_done
 from engine.transfer.segments import NoRangeSupport, SegmentedDownload, sidecar_path
@@ -36,8 +36,6 @@ from engine.verify import hash_file
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20          # bytes asked per socket read / file write
-MAX_REDIRECTS = 5
-TIMEOUT = (10, 60)       # connect, read (seconds without a byte)
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,10 @@ class Fetcher:
     low_speed: LowSpeed = LowSpeed()
     on_event: Callable[[str, str], None] = lambda kind, message: None
     _dirs_ready: bool = field(default=False, init=False, repr=False)
-    _locations: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # file URL -> CDN URL
+    _hops: Hops = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._hops = Hops(self)
 
     def fetch(self, remote: RemoteFile, *, force: bool = False,
               trusted_fingerprint: dict | None = None) -> FileOutcome:
@@ -180,57 +181,10 @@ class Fetcher:
         return FileOutcome(remote.path, remote.etag, remote.size, remote.hash_algo, remote.etag, actual)
 
     def open(self, url: str, offset: int, end: int | None = None) -> requests.Response:
-        """GET with Range, following redirects by hand so the token never reaches another origin.
+        """GET with Range, through the file's redirects (transfer/hops.py)."""
+        return self._hops.open(url, offset, end)
 
-        Where a file's URL redirected (to the CDN), the next connections of the same file go straight
-        to where it led: one redirect per file instead of one per segment and retry. If that target
-        stops answering well (a signed URL expired, a 5xx), the file's URL is asked again.
-        """
-        target = self._locations.get(url)
-        if target is not None:
-            resp = self._get(target, offset, end)
-            if not resp.is_redirect and resp.status_code < 400:
-                return resp
-            resp.close()
-            self._locations.pop(url, None)
-        hop = url
-        for _ in range(MAX_REDIRECTS + 1):
-            resp = self._get(hop, offset, end)
-            if resp.is_redirect:
-                hop = self._redirect_target(hop, resp.headers.get("Location", ""))
-                resp.close()
-                continue
-            if hop != url and resp.status_code < 400:
-                self._locations[url] = hop
-            return resp
-        raise self._hub_error(ErrorCode.REDIRECT_LOOP, f"{url} redirected more than {MAX_REDIRECTS} times",
-                              detail=f"more than {MAX_REDIRECTS} redirects")
-
-    def _get(self, url: str, offset: int, end: int | None) -> requests.Response:
-        """One request, paced by the server's rate-limit headers (engine/hub/quota.py)."""
-        headers = self.hub.headers_for(url)
-        if offset or end is not None:
-            headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
-        if not quota.before(url, self.cancel):
-            raise JobCancelled()
-        try:
-            resp = self.session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise Retryable(short(exc)) from None
-        quota.after(url, resp.status_code, resp.headers)
-        return resp
-
-    def _redirect_target(self, url: str, location: str) -> str:
-        """Where a redirect leads, if it is somewhere a download may go: an http(s) URL."""
-        target = urljoin(url, location)
-        if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).hostname:
-            raise self._hub_error(ErrorCode.PROTOCOL_ERROR,
-                                  f"{urlsplit(url).netloc} redirected a download to "
-                                  f"{location[:200]!r}, which is not an http(s) URL",
-                                  detail="redirect to a non-http(s) location")
-        return target
-
-    def _hub_error(self, code: str, message: str, **ctx) -> HubError:
+    def hub_error(self, code: str, message: str, **ctx) -> HubError:
         return HubError(code, message, endpoint=self.hub.endpoint, repo_id=self.repo_id,
                         repo_type=self.repo_type, revision=self.revision, **ctx)
 
