@@ -64,17 +64,11 @@ def clipped(text: str, cls: str = "") -> SafeString:
 
 
 def variant_cell(variant: ModelVariant) -> SafeString:
-    """The variant in one cell: its name, then repo, revision, type and kind on a quiet line, so a long
-    name cannot push status and progress off the screen (each line is clipped, full text on hover)."""
-    details = [variant.repo_id]
-    if variant.revision != "main":
-        details.append(f"@{variant.revision}")
-    if variant.repo_type != "model":
-        details.append(f"({variant.repo_type})")
-    if variant.kind and variant.kind != "auto":
-        details.append(f"· {variant.kind}")
-    return format_html("{}{}", clipped(variant.name or variant.repo_id, "mh-name"),
-                       clipped(" ".join(details), "mh-sub"))
+    """The variant in one cell: its name, then repo and revision on a quiet line, so a long name cannot
+    push status and progress off the screen (each line is clipped, full text on hover). The list adds
+    type, kind and age below (list_cells.kind_line)."""
+    repo = variant.repo_id + (f"@{variant.revision}" if variant.revision != "main" else "")
+    return format_html("{}{}", clipped(variant.name or variant.repo_id, "mh-name"), clipped(repo, "mh-sub"))
 
 
 def variant_status_cell(variant: ModelVariant) -> SafeString:

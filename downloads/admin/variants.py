@@ -1,11 +1,11 @@
 """Model variants: what to have. List with live progress, the variant page, actions and buttons."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 
 from downloads import updates
 from downloads.admin import actions, add_from_hub, removal, views
@@ -18,6 +18,7 @@ from downloads.admin.display import (
     variant_status_cell,
 )
 from downloads.admin.forms import ModelVariantForm
+from downloads.admin.list_cells import ago, kind_line, list_totals, size_cell
 from downloads.admin.live import LiveProgressMixin
 from downloads.models import ACTIVE_STATES, DownloadJob, ModelVariant
 
@@ -100,9 +101,23 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     # --- columns
+    @property
+    def media(self):
+        return super().media + forms.Media(css={"all": ["downloads/lists.css"]})
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl")  # absent when the view redirected
+        if cl is not None:
+            from settings_app.models import Setting
+
+            response.context_data["mh_list_totals"] = list_totals(cl.queryset,
+                                                                  Setting.load().effective_storage_dir)
+        return response
+
     @admin.display(description="Variant", ordering="repo_id")
     def variant_display(self, obj):
-        return variant_cell(obj)
+        return format_html("{}{}", variant_cell(obj), kind_line(obj))
 
     @admin.display(description="Status", ordering="status")
     def status_cell_display(self, obj):
@@ -114,7 +129,10 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
 
     @admin.display(description="Size", ordering="size_bytes")
     def size_display(self, obj):
-        return human_size(obj.size_bytes)
+        jobs = getattr(obj, "active_jobs", None)  # prefetched on the list; the variant page asks
+        if jobs is None:
+            jobs = list(obj.jobs.active().order_by("created_at")[:1])
+        return size_cell(obj, jobs[0] if jobs else None)
 
     @admin.display(description="Progress")
     def progress_display(self, obj):
@@ -127,8 +145,8 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         if not obj.upstream_commit:
             return format_html("not checked yet{}", error)
         state = "update available" if obj.update_available else "up to date"
-        return format_html("{} ({}, checked {}){}", state, obj.upstream_commit[:12], obj.upstream_checked_at,
-                           error)
+        return format_html("{} ({}, checked {}){}", state, obj.upstream_commit[:12],
+                           ago(obj.upstream_checked_at), error)
 
     @admin.display(description="Installed files")
     def manifest_display(self, obj):
@@ -152,8 +170,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
                                 ((reverse("admin:downloads_downloadjob_change", args=[j.pk]), j.pk,
                                   j.get_kind_display(), state_badge(j),
                                   progress_bar(j, sizes=False, rate=False), j.error_code or "",
-                                  j.requested_by or j.origin,
-                                  localtime(j.created_at).strftime("%Y-%m-%d %H:%M:%S"))
+                                  j.requested_by or j.origin, ago(j.created_at))
                                  for j in jobs))
         all_url = reverse("admin:downloads_downloadjob_changelist") + f"?variant__id__exact={obj.pk}"
         return format_html('<table class="mh-jobs"><thead><tr><th>Job</th><th>Kind</th><th>State</th>'
