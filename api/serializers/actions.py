@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers.common import TextField
 from api.serializers.jobs import JobSerializer
 from downloads.storage.cleanup import DEFAULT_OLDER_THAN_HOURS
 
@@ -49,6 +50,6 @@ class CleanupInput(serializers.Serializer):
     older_than_hours = serializers.FloatField(default=DEFAULT_OLDER_THAN_HOURS, min_value=0, max_value=10**6,
                                               help_text="Only partial downloads older than this.")
     dry_run = serializers.BooleanField(default=True, help_text="true (the default): only list what would go.")
-    only = serializers.ListField(child=serializers.CharField(max_length=4096), required=False,
+    only = serializers.ListField(child=TextField(max_length=4096), required=False,
                                  max_length=100000,
                                  help_text="Remove only these paths (from an earlier dry run).")

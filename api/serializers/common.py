@@ -19,3 +19,12 @@ class ErrorSerializer(serializers.Serializer):
 def errors(*statuses: int) -> dict:
     """extend_schema responses for these error statuses."""
     return {status: ErrorSerializer for status in statuses}
+
+
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would take 5 as "5" (a repo named 5 is a typo)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -4,6 +4,7 @@ a change may carry (typed here; the Settings page's form then applies its own ru
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.common import TextField
 from engine.selection import DB_INT_MAX
 from settings_app.storage_change import CHOICES as STORAGE_CHOICES
 
@@ -63,8 +64,8 @@ def _int(**kwargs) -> serializers.IntegerField:
 class SettingChangeSerializer(serializers.Serializer):
     """Only the fields sent change (PATCH). Validated as the Settings page validates them."""
 
-    hub_endpoint = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    storage_dir = serializers.CharField(required=False, allow_blank=True, max_length=1024)
+    hub_endpoint = TextField(required=False, allow_blank=True, max_length=300)
+    storage_dir = TextField(required=False, allow_blank=True, max_length=1024)
     old_storage = serializers.ChoiceField(
         choices=[c[0] for c in STORAGE_CHOICES], required=False,
         help_text="When storage_dir changes and the current folder holds models: move, copy or keep them.")
@@ -78,7 +79,7 @@ class SettingChangeSerializer(serializers.Serializer):
     completeness_rules = serializers.DictField(required=False, child=serializers.JSONField())
     hub_allow_anonymous = serializers.BooleanField(required=False)
     hub_on_demand = serializers.BooleanField(required=False)
-    hf_token = serializers.CharField(required=False, write_only=True, max_length=1000, trim_whitespace=True,
+    hf_token = TextField(required=False, write_only=True, max_length=1000, trim_whitespace=True,
                                      help_text="A new HF token (write-only; never shown again).")
     clear_token = serializers.BooleanField(required=False, help_text="Clear the saved token.")
     confirm_token_endpoint = serializers.BooleanField(

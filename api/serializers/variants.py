@@ -4,6 +4,7 @@ verification) and what creating one from a Hub reference takes."""
 from rest_framework import serializers
 
 from api.query import PageQuery
+from api.serializers.common import TextField
 from api.serializers.jobs import ActiveJobSerializer, JobSerializer
 from downloads.models import RepoType, VariantStatus
 
@@ -67,20 +68,20 @@ class VariantQuery(PageQuery):
 
 
 class CreateVariantSerializer(serializers.Serializer):
-    reference = serializers.CharField(
+    reference = TextField(
         max_length=1000,
         help_text="What Add from Hub accepts: org/name, a repo, folder or file link, org/name@revision, "
                   "hf.co/org/name:Q4_K_M, or a legacy id such as gpt2.")
     repo_type = serializers.ChoiceField(choices=RepoType.choices, required=False,
                                         help_text="model unless the link says dataset.")
-    revision = serializers.CharField(required=False, allow_blank=True, max_length=255,
+    revision = TextField(required=False, allow_blank=True, max_length=255,
                                      help_text="Branch, tag or commit; empty: what the reference says, "
                                                "else main.")
-    choice = serializers.CharField(
+    choice = TextField(
         required=False, allow_blank=True, max_length=1100,
         help_text="The key of one of the repo's choices (GET /api/v1/lookup/ lists them), e.g. gguf:Q4_K_M, "
                   "or file:<path>. Optional when the reference names a quant or a file.")
-    kind = serializers.CharField(required=False, default="auto", max_length=50,
+    kind = TextField(required=False, default="auto", max_length=50,
                                  help_text="Completeness rule: auto, or a kind such as text, gguf, voice.")
     download = serializers.BooleanField(required=False, default=False,
                                         help_text="Queue its download at once (needs the download "
@@ -88,9 +89,9 @@ class CreateVariantSerializer(serializers.Serializer):
 
 
 class LookupQuery(serializers.Serializer):
-    reference = serializers.CharField(max_length=1000)
+    reference = TextField(max_length=1000)
     repo_type = serializers.ChoiceField(choices=RepoType.choices, required=False)
-    revision = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    revision = TextField(required=False, allow_blank=True, max_length=255)
 
 
 class ChoiceSerializer(serializers.Serializer):
