@@ -2,7 +2,8 @@
 
 
 from downloads.admin.presenters import job_dict
-from downloads.models import DownloadJob
+from downloads.jobs.queue import QueueSnapshot
+from downloads.models import DownloadJob, JobState
 from modelhub.commands import ModelHubCommand, check_count, print_json
 from modelhub.sizes import format_size
 
@@ -22,7 +23,8 @@ class Command(ModelHubCommand):
             jobs = jobs.active()
         if limit:
             jobs = jobs[:limit]
-        rows = [job_dict(job, verification=False) for job in jobs]
+        queue = QueueSnapshot.take()
+        rows = [{**job_dict(job, verification=False), "queue": queue.explain(job)} for job in jobs]
         if opts["json"]:
             print_json(self.stdout, rows)
             return
@@ -30,6 +32,8 @@ class Command(ModelHubCommand):
             self.stdout.write("No active jobs." if opts["active"] else "No jobs yet.")
         for r in rows:
             error = f"  {r['error_code']}" if r["error_code"] else ""
+            if r["state"] == JobState.QUEUED and r["queue"]:  # why it waits, its place, its size
+                error = f"  ({r['queue']['text']})"
             self.stdout.write(
                 f"{r['job_id']:>5}  {r['state']:<9} {r['kind']:<8} #{r['attempt']} {r['percent']:5.1f}% "
                 f"{format_size(r['bytes_done']):>10}  {r['repo_id']}@{r['revision']}{error}")

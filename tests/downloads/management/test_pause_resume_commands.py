@@ -51,3 +51,17 @@ def test_resume_of_a_job_that_is_not_paused_says_so_and_fails(configured):
     with pytest.raises(CommandError) as error:
         run("pause", "999999")
     assert error.value.returncode == 2  # an unknown id is an input error, before anything changes
+
+
+@pytest.mark.django_db
+def test_jobs_says_why_a_queued_job_waits(configured):
+    from tests.downloads.jobs.test_queue import running_job, set_slots
+
+    set_slots(1)
+    running_job("org/running")
+    job = start_job("org/waiting", kind="files")
+    line = next(x for x in run("jobs").splitlines() if x.lstrip().startswith(str(job.pk)))
+    assert line.endswith("org/waiting@main  (1st in line · 1 of 1 download slots in use · size known once it "
+                         "starts)")
+    [row] = [r for r in json.loads(run("jobs", "--json")) if r["job_id"] == job.pk]
+    assert row["queue"]["position"] == 1
