@@ -250,16 +250,24 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "engine.redaction.RedactTokensFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"redact_tokens": {"()": "engine.redaction.RedactTokensFilter"},
+                # runserver's request lines, without one per progress poll (modelhub/quiet_polls.py)
+                "quiet_polls": {"()": "modelhub.quiet_polls.QuietPolls"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+                   "django.server": {"()": "django.utils.log.ServerFormatter",
+                                     "format": "[{server_time}] {message}", "style": "{"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
     "root": {
         "handlers": ["console"],
         "level": envcheck.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
     },
     "loggers": {
+        # As Django's default, plus the filter (a logger listed here loses the default's handlers).
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["quiet_polls"]},
         # huggingface_hub/httpx log request URLs at DEBUG; keep them quiet.
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
