@@ -76,7 +76,8 @@ class Setting(models.Model):
     )
     # Webhooks (webhooks app): signed POSTs when a job ends or a variant's status changes. The secret is
     # write-only, encrypted like the HF token (see webhooks.config).
-    webhook_urls = models.TextField(blank=True, help_text="One http(s) URL per line.")
+    webhook_urls = models.TextField(blank=True, verbose_name="Webhook URLs",
+                                    help_text="One http(s) URL per line.")
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     webhook_secret_last4 = models.CharField(max_length=4, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

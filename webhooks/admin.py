@@ -3,16 +3,20 @@ the services: "Send again" (an action on selected deliveries) and "Send test eve
 
 import json
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from downloads.admin.display import clipped, exact_time, relative_time
 from settings_app.models import Setting
 from webhooks import config, services
-from webhooks.models import Attempt, Delivery
+from webhooks.models import Attempt, Delivery, DeliveryState
 
 SEND_PERMISSION = "webhooks.send_delivery"
 
@@ -33,8 +37,8 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "event", "variant", "url", "state", "attempts", "response_code",
-                    "duration_ms", "error")
+    # Four columns, each holding what belongs together, so the outcome stays on screen; cards on a phone.
+    list_display = ("delivery_display", "outcome_display", "url_display", "error_display")
     list_filter = ("state", "event", ("response_code", admin.AllValuesFieldListFilter))
     search_fields = ("url", "delivery_id", "variant__repo_id")
     list_select_related = True
@@ -46,6 +50,26 @@ class DeliveryAdmin(admin.ModelAdmin):
               "payload")
     readonly_fields = fields
 
+    @admin.display(description="Delivery", ordering="created_at")
+    def delivery_display(self, obj):
+        about = str(obj.variant) if obj.variant_id else ""
+        return format_html('{}<span class="mh-sub" title="{}">{}{}</span>', clipped(obj.get_event_display(),
+                           "mh-name"), exact_time(obj.created_at), f"{about} · " if about else "",
+                           relative_time(obj.created_at))
+
+    @admin.display(description="Outcome", ordering="state")
+    def outcome_display(self, obj):
+        return format_html('<span class="mh-badge mh-delivery-{}">{}</span><span class="mh-sub">{}</span>',
+                           obj.state, obj.get_state_display(), outcome_line(obj))
+
+    @admin.display(description="URL", ordering="url")
+    def url_display(self, obj):
+        return clipped(obj.url)
+
+    @admin.display(description="Error", empty_value="")
+    def error_display(self, obj):
+        return clipped(obj.error) if obj.error else ""
+
     @admin.display(description="Payload (the body as sent)")
     def payload(self, obj):
         try:
@@ -53,6 +77,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         except ValueError:
             text = obj.body
         return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+
+    @property
+    def media(self):
+        return super().media + forms.Media(css={"all": ["downloads/admin.css", "webhooks/deliveries.css"]})
 
     def has_add_permission(self, request):
         return False
@@ -82,6 +110,18 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def send_test_view(self, request):
         return _send_test(request, self)
+
+
+def outcome_line(delivery: Delivery) -> str:
+    """"HTTP 500 · attempt 2 of 6 · 31 ms · next in 2 min": the last answer and what happens next."""
+    parts = [f"HTTP {delivery.response_code}"] if delivery.response_code else []
+    parts.append(f"attempt {delivery.attempts} of {settings.MODELHUB_WEBHOOK_ATTEMPTS}")
+    if delivery.duration_ms is not None:
+        parts.append(f"{delivery.duration_ms} ms")
+    if delivery.state == DeliveryState.RETRYING and delivery.next_attempt_at:
+        wait = max(0, int((delivery.next_attempt_at - timezone.now()).total_seconds()))
+        parts.append(f"next in {wait // 60} min" if wait >= 60 else f"next in {wait} s")
+    return " · ".join(parts)
 
 
 @require_POST

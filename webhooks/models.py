@@ -38,7 +38,7 @@ class Delivery(models.Model):
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
                                    help_text="sent as X-ModelHub-Delivery: receivers deduplicate on it")
     event = models.CharField(max_length=32, choices=WebhookEvent.choices)
-    url = models.CharField(max_length=2048)
+    url = models.CharField(max_length=2048, verbose_name="URL")
     body = models.TextField(help_text="the JSON document sent, byte for byte")
     job = models.ForeignKey("downloads.DownloadJob", null=True, blank=True, on_delete=models.SET_NULL,
                             related_name="+")

@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='setting',
             name='webhook_urls',
-            field=models.TextField(blank=True, help_text='One http(s) URL per line.'),
+            field=models.TextField(blank=True, help_text='One http(s) URL per line.', verbose_name='Webhook URLs'),
         ),
     ]

@@ -37,3 +37,5 @@ def quick_webhooks(settings):
     settings.MODELHUB_WEBHOOK_RETRY_DELAY = 0.2
     settings.MODELHUB_WEBHOOK_TIMEOUT = 2.0
     settings.MODELHUB_WEBHOOK_ATTEMPTS = 3
+
+from tests.downloads.admin.browser import browser, login, sized_page  # noqa: E402, F401 - browser fixtures
