@@ -7,11 +7,12 @@ scripts/bootstrap.sh
 PY=.venv/bin/python
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
-$PY manage.py ensure_admin
 addr=${MODELHUB_ADDR:-127.0.0.1:8000}
+# The address and the login in a box: on the first start the new password, later where it is kept.
+$PY manage.py ensure_admin --url "http://$addr/admin/"
+echo "Ctrl-C stops the web server and the worker."
 $PY manage.py qcluster &
 worker=$!
 trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true' EXIT INT TERM
-echo "ModelHub is running: http://$addr/admin/  (Ctrl-C stops the web server and the worker)"
 .venv/bin/gunicorn modelhub.wsgi --bind "$addr" --workers "${MODELHUB_WEB_WORKERS:-2}" --threads 8 \
   --access-logfile - --graceful-timeout 10
