@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from api.serializers.common import TextField
+from api.serializers.common import StrictSerializer, TextField
 from api.serializers.jobs import JobSerializer
 from downloads.storage.cleanup import DEFAULT_OLDER_THAN_HOURS
 
@@ -19,13 +19,13 @@ class CancelledSerializer(serializers.Serializer):
                                               "or so), or already <state>.")
 
 
-class VerifyInput(serializers.Serializer):
+class VerifyInput(StrictSerializer):
     mode = serializers.ChoiceField(choices=[("fast", "fast"), ("full", "full")], default="fast",
                                    help_text="fast: re-hash only files that changed since they were hashed; "
                                              "full: re-hash every file.")
 
 
-class DeleteFilesInput(serializers.Serializer):
+class DeleteFilesInput(StrictSerializer):
     dry_run = serializers.BooleanField(default=False, help_text="Only say what would be deleted.")
 
 
@@ -46,7 +46,7 @@ class DeletePlanSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.CharField())
 
 
-class CleanupInput(serializers.Serializer):
+class CleanupInput(StrictSerializer):
     older_than_hours = serializers.FloatField(default=DEFAULT_OLDER_THAN_HOURS, min_value=0, max_value=10**6,
                                               help_text="Only partial downloads older than this.")
     dry_run = serializers.BooleanField(default=True, help_text="true (the default): only list what would go.")

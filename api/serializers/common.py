@@ -28,3 +28,17 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body whose unknown fields are refused: a typo ("reverify_interval_hour") must not be
+    answered 200 with nothing changed."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(k)[:100] for k in data if k not in self.fields)
+            if unknown:
+                takes = ", ".join(self.fields)
+                raise serializers.ValidationError(
+                    {name: [f"unknown field; this endpoint takes: {takes}"] for name in unknown})
+        return super().to_internal_value(data)

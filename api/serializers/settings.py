@@ -4,7 +4,7 @@ a change may carry (typed here; the Settings page's form then applies its own ru
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.common import TextField
+from api.serializers.common import StrictSerializer, TextField
 from engine.selection import DB_INT_MAX
 from settings_app.storage_change import CHOICES as STORAGE_CHOICES
 
@@ -61,7 +61,7 @@ def _int(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(required=False, min_value=0, max_value=DB_INT_MAX, **kwargs)
 
 
-class SettingChangeSerializer(serializers.Serializer):
+class SettingChangeSerializer(StrictSerializer):
     """Only the fields sent change (PATCH). Validated as the Settings page validates them."""
 
     hub_endpoint = TextField(required=False, allow_blank=True, max_length=300)

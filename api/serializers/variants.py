@@ -4,7 +4,7 @@ verification) and what creating one from a Hub reference takes."""
 from rest_framework import serializers
 
 from api.query import PageQuery
-from api.serializers.common import TextField
+from api.serializers.common import StrictSerializer, TextField
 from api.serializers.jobs import ActiveJobSerializer, JobSerializer
 from downloads.models import RepoType, VariantStatus
 
@@ -67,7 +67,7 @@ class VariantQuery(PageQuery):
     revision = serializers.CharField(required=False, max_length=255)
 
 
-class CreateVariantSerializer(serializers.Serializer):
+class CreateVariantSerializer(StrictSerializer):
     reference = TextField(
         max_length=1000,
         help_text="What Add from Hub accepts: org/name, a repo, folder or file link, org/name@revision, "

@@ -97,7 +97,8 @@ class VariantDetail(GenericAPIView):
 
 class Lookup(GenericAPIView):
     serializer_class = LookupSerializer
-    permission_classes = [permissions.needs(permissions.VIEW_VARIANTS)]
+    # As Add from Hub: asking the Hub (with the server's HF token) is part of adding variants.
+    permission_classes = [permissions.needs(permissions.ADD_VARIANTS)]
 
     @extend_schema(parameters=[LookupQuery],
                    responses={200: LookupSerializer, **errors(400, 401, 403, 404, 502)},

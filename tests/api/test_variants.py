@@ -62,9 +62,9 @@ def test_unknown_variant_ids_are_json_404s(viewer, db):
     assert_error(viewer.get("/api/v1/variants/abc/"), 404, "not_found")
 
 
-def test_lookup_lists_the_choices_of_a_reference_and_the_one_it_names(viewer, configured, hub):
+def test_lookup_lists_the_choices_of_a_reference_and_the_one_it_names(operator, configured, hub):
     repo = gguf_repo(hub)
-    body = viewer.get("/api/v1/lookup/", {"reference": "hf.co/org/gguf:Q8_0"}).json()
+    body = operator.get("/api/v1/lookup/", {"reference": "hf.co/org/gguf:Q8_0"}).json()
     assert body["repo_id"] == "org/gguf" and body["commit"] == repo.sha and body["files_hidden"] is None
     keys = {c["key"]: c for c in body["choices"]}
     assert {"gguf:m-Q4_K_M", "gguf:m-Q8_0", "all"} <= set(keys)
