@@ -51,15 +51,18 @@ def storage_index(request):
     can_import = request.user.has_perm(ADD_PERM)
     # Typed folders are read from the server's disk: only for those who may import from them.
     paths = _extra_paths(request.GET) if can_import else []
+    # A typed folder that is missing or no Hugging Face cache is said so by name, and not scanned.
+    typed_problems = [problem for p in paths if (problem := discovery.typed_folder_problem(p))]
+    scanned = [p for p in paths if not discovery.typed_folder_problem(p)]
     # Earlier storage folders stay listed until they are empty: their models are still installed.
     earlier = previous_folders(storage_dir())
-    overview = storage_overview(earlier + discovery.default_cache_dirs() + paths)
+    overview = storage_overview(earlier + discovery.default_cache_dirs() + scanned)
     found = discovery.snapshots_in(overview.scans)
     # Elsewhere, a blob a snapshot links to is already counted in that snapshot's row: list only orphans.
     unclaimed_blobs = [b for b in overview.unclaimed_blobs
                        if b.location == overview.storage_dir or not b.linked]
     return render(request, "admin/storage/index.html", _context(
-        request, "Storage", overview=overview, found=found, extra_paths=paths,
+        request, "Storage", overview=overview, found=found, extra_paths=paths, typed_problems=typed_problems,
         unclaimed_blobs=unclaimed_blobs,
         importable=[f for f in found if f.registered is None and not f.problems],
         previous={str(p) for p in earlier},
@@ -149,8 +152,11 @@ def cleanup(request):
     confirm = "confirm" in request.POST
     only = set(request.POST.getlist("item")) if confirm else None
     report = cleanup_storage(older_than_hours=hours, dry_run=not confirm, only=only)
+    # Empty lock files are many and free nothing: listed behind a toggle, removed all the same.
+    locks = [i for i in report.removed if i.kind == "stale_lock" and not i.size]
     return render(request, "admin/storage/cleanup.html", _context(
-        request, "Clean up storage", report=report, done=confirm))
+        request, "Clean up storage", report=report, done=confirm, locks=locks,
+        files=[i for i in report.removed if i not in locks]))
 
 
 def _variant_list_url() -> str:

@@ -89,6 +89,31 @@ def default_cache_dirs() -> list[Path]:
     return [p for p in _unique(paths) if p.is_dir()]
 
 
+CACHE_PREFIXES = ("models--", "datasets--", "spaces--")
+
+
+def typed_folder_problem(value: str) -> str:
+    """Why a folder someone typed to import from cannot hold anything to import, or "" when it is a
+    Hugging Face cache (a folder of models--*/datasets--* folders)."""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        return f"{value} is not an absolute path: type the whole path, e.g. /home/me/.cache/huggingface/hub."
+    if not path.exists():
+        return f"{path} does not exist on this server."
+    if not path.is_dir():
+        return f"{path} is a file, not a folder."
+    try:
+        names = [entry.name for entry in os.scandir(path)]
+    except OSError as exc:
+        return f"{path} cannot be read: {exc.strerror or exc}."
+    if any(name.startswith(CACHE_PREFIXES) for name in names):
+        return ""
+    inner = path / "hub"
+    hint = (f" Did you mean {inner}? It is one." if inner.is_dir() and not typed_folder_problem(str(inner))
+            else " A cache is the folder holding those, often ~/.cache/huggingface/hub.")
+    return f"{path} is not a Hugging Face cache: it has no models--* or datasets--* folders.{hint}"
+
+
 def scan_locations(extra=(), *, include_defaults: bool = True) -> list[Path]:
     """The storage folder first, then the default caches and `extra`, each once."""
     paths = [storage_dir()] + (default_cache_dirs() if include_defaults else [])
