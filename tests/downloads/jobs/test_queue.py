@@ -2,6 +2,7 @@
 waits for a free slot of max_concurrent_downloads like the workers' jobs, saying so."""
 
 import os
+import signal
 import socket
 import subprocess
 from datetime import timedelta
@@ -96,3 +97,24 @@ def test_download_wait_waits_for_a_free_slot_saying_so_then_runs(configured, hub
         workers.stop(proc)
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_while_waiting_for_a_slot_cancels_the_queued_job(configured, hub, tmp_path):
+    set_slots(1)
+    hub.add_repo("org/never", {"model.bin": pseudo_random_bytes(1000)})
+    running_job("org/busy")
+    err = tmp_path / "err"
+    with open(err, "wb") as fh:
+        proc = workers.manage("download", "org/never", "--kind", "files", "--wait",
+                              env=workers.subprocess_env(), stdout=subprocess.DEVNULL, stderr=fh)
+    try:
+        workers.wait_for(lambda: "Waiting for a download slot" in err.read_text(), timeout=60,
+                         message="the command to say it waits")
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        workers.stop(proc)
+    job = DownloadJob.objects.get(variant__repo_id="org/never")
+    assert job.state == JobState.CANCELLED  # not left queued for nobody
+    assert not hub.file_requests("model.bin")
