@@ -54,10 +54,7 @@ class SettingAdmin(admin.ModelAdmin):
                                                        "HF_ENDPOINT=<this server>/hub and HF_TOKEN=<an API "
                                                        "token>. Only users with 'Can pull models through "
                                                        "the Hub endpoint' may pull."}),
-            ("Webhooks", {"fields": webhook_fields,
-                          "description": "ModelHub POSTs a signed JSON document to each URL when a job ends "
-                                         "or a model's status changes; deliveries are listed under Webhook "
-                                         "deliveries. The secret is write-only."}),
+            ("Webhooks", {"fields": webhook_fields, "description": webhook_config.settings_help()}),
             ("Verification", {"fields": ["reverify_interval_hours", "completeness_rules", "updated_at"],
                               "description": "Installed models are re-checked periodically; completeness "
                                              "rules decide which files make a model usable, per kind."}),

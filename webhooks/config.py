@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.urls import reverse
+from django.utils.html import format_html
 
 from settings_app import token_crypto
 
@@ -41,6 +43,15 @@ def clean_urls(text: str) -> str:
     if len(urls) > MAX_URLS:
         raise WebhookSettingsError(f"At most {MAX_URLS} webhook URLs.")
     return "\n".join(urls)
+
+
+def settings_help() -> str:
+    """The Settings page's Webhooks section (the admin renders fieldset descriptions as HTML)."""
+    return format_html(
+        "ModelHub POSTs a signed JSON document to each URL when a job ends or a model's status changes "
+        '(README, "Webhooks", shows how a receiver checks the signature). What each URL answered is under '
+        '<a href="{}">Webhook deliveries</a>, with a Send test event button. The secret is write-only.',
+        reverse("admin:webhooks_delivery_changelist"))
 
 
 def urls(setting) -> list[str]:

@@ -30,6 +30,7 @@ def test_secret_is_write_only_and_never_in_html_or_logs(admin_client, configured
     page = admin_client.get(change_url()).content.decode()
     assert "set, ending …XY12" in page and 'type="password" name="webhook_secret"' in page
     assert SECRET not in page and SECRET[:-4] not in page
+    assert '<a href="/admin/webhooks/delivery/">Webhook deliveries</a>' in page
 
     admin_client.post(change_url(), form_data(webhook_urls=receiver.url))  # blank secret: kept
     assert config.secret(Setting.load()) == SECRET
