@@ -75,13 +75,16 @@ def add_from_hub(model_admin, request):
     if preselected is not None and preselected.key not in catalog.by_key(choices):
         choices.append(preselected)  # one file that no grouped choice holds: a choice of its own
     listed = [f.path for f in overview.files]
-    inferred = infer_kind(list(preselected.files) if preselected else listed, listed, overview.facts,
+    facts = overview.facts
+    inferred = infer_kind(list(preselected.files) if preselected else listed, listed, facts,
                           overview.repo_type)
+    if overview.access_error and not (facts.pipeline_tag or facts.library_name or facts.tags):
+        inferred = None  # neither files nor metadata to go by: auto decides once the files can be read
     blocked = (f"the current token cannot read this repository's files ({overview.access_error.code})"
                if overview.access_error else "")
     create = CreateChoicesForm(request.POST if request.method == "POST" else None,
                                choice_keys=[c.key for c in choices], can_download=can_download,
-                               download_blocked=blocked, inferred_kind=inferred.kind)
+                               download_blocked=blocked, inferred_kind=inferred.kind if inferred else "")
     if request.method == "POST" and create.is_valid():
         picked = [catalog.by_key(choices)[key] for key in create.cleaned_data["choices"]]
         try:

@@ -141,6 +141,7 @@ def test_a_gated_repo_the_token_cannot_read_offers_no_download_now_and_refuses_a
     assert "cannot read this repository&#x27;s files (gated_no_access)" in blocked
     assert f'href="{hub.url}/org/gated"' in blocked  # the fix: ask for access on the repo's page
     assert 'id="mh-submit" value="Add selected"' in page and "hf_reader_token_5678" not in page
+    assert "inferred when the files can be read" in page and '<option value="auto" selected>' in page
 
     form = {"repo_id": "org/gated", "repo_type": "model", "revision": "main", "choices": ["all"],
             "kind": "text"}
