@@ -12,7 +12,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from engine.errors import ErrorCode, HubError
-from engine.hub import answers, card, origins, search
+from engine.hub import answers, card, listings, origins, search
 from engine.hub.lazy import hf
 from engine.hub.refusals import Refusals, header_of, status_of
 from engine.hub.repo import RemoteFile, RepoFacts, RepoOverview, RepoSnapshot
@@ -49,7 +49,7 @@ class HubClient(Refusals):
     # --- metadata
     def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
         info, ctx = self._info(repo_id, repo_type, revision)
-        files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
+        files = self._listing(repo_id, repo_type, info.sha, ctx)
         return RepoSnapshot(repo_id, repo_type, revision, info.sha, getattr(info, "gated", False) or False,
                             files, RepoFacts.from_info(info))
 
@@ -63,7 +63,7 @@ class HubClient(Refusals):
         gated = getattr(info, "gated", False) or False
         private = bool(getattr(info, "private", False))
         try:
-            files = self._call(lambda: self._list_files(repo_id, repo_type, info.sha), ctx)
+            files = self._listing(repo_id, repo_type, info.sha, ctx)
         except HubError as exc:
             if exc.code not in (ErrorCode.GATED_NO_TOKEN, ErrorCode.GATED_NO_ACCESS, ErrorCode.TOKEN_INVALID,
                                 ErrorCode.REPO_NOT_FOUND):
@@ -92,6 +92,15 @@ class HubClient(Refusals):
                                                               timeout=API_TIMEOUT), ctx)
         answers.commit(info.sha, endpoint=self.endpoint, **ctx)  # also refuses a missing one
         return info, ctx
+
+    def _listing(self, repo_id: str, repo_type: str, commit: str, ctx: dict) -> list[RemoteFile]:
+        """The commit's files, from a listing made moments ago if there is one (listings.py)."""
+        key = (self.endpoint, self.token or "", repo_type, repo_id, commit)
+        files = listings.get(key)
+        if files is None:
+            files = self._call(lambda: self._list_files(repo_id, repo_type, commit), ctx)
+            listings.put(key, files)
+        return files
 
     def _list_files(self, repo_id: str, repo_type: str, commit: str) -> list[RemoteFile]:
         """Every file of the commit, from the tree listing, page by page.
