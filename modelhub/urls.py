@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from modelhub import readme
 from modelhub.health import healthz
 
 # INSTALLED_APPS has SimpleAdminConfig: the admin modules are loaded here, with the URLs (by the web
@@ -11,6 +12,8 @@ admin.autodiscover()
 admin.site.site_header = "ModelHub"
 admin.site.site_title = "ModelHub"
 admin.site.index_title = "Models, downloads and storage"
+# There is no public site: the header's link opens the README as a page (modelhub.readme), labelled Docs.
+admin.site.site_url = "/admin/docs/"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -21,5 +24,7 @@ urlpatterns = [
     path("metrics", include("metrics.urls")),
     # Before admin/: the admin's catch-all would answer these with a 404.
     path("admin/storage/", include("downloads.admin.storage_urls")),
+    path("admin/docs/", admin.site.admin_view(readme.readme_view), name="modelhub-docs"),
+    path("admin/docs/<str:name>", admin.site.admin_view(readme.image_view), name="modelhub-docs-image"),
     path("admin/", admin.site.urls),
 ]
