@@ -4,6 +4,7 @@ of the Settings page: validated URLs, a write-only secret that never shows in HT
 import logging
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
@@ -43,6 +44,13 @@ def test_secret_is_write_only_and_never_in_html_or_logs(admin_client, configured
         page = admin_client.get(url).content.decode()
         assert "org/logged" in page and SECRET not in page
     assert SECRET not in caplog.text and "webhook" in caplog.text.lower()
+    assert SECRET not in " ".join(LogEntry.objects.values_list("change_message", flat=True))
+
+
+def test_the_secret_is_not_echoed_when_the_form_has_errors(admin_client, configured):
+    page = admin_client.post(change_url(), form_data(webhook_urls="ftp://x/hook",
+                                                     webhook_secret=SECRET)).content.decode()
+    assert "only http:// and https:// URLs" in page and SECRET not in page
 
 
 @pytest.mark.parametrize("urls, error", [
