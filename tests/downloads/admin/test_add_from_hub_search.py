@@ -29,7 +29,7 @@ def models(configured, hub):
     hub.add_repo("org/tiny-embed-GGUF", {"e.Q4_K_M.gguf": make_gguf(), "README.md": b"# embed"})
     hub.add_repo("org/tiny-chat", {"README.md": b"# chat"})
     hub.add_repo("other/large", {"README.md": b"# large"})
-    hub.set_card("org/tiny-embed-GGUF", pipeline_tag="feature-extraction", downloads=1234, likes=56)
+    hub.set_card("org/tiny-embed-GGUF", pipeline_tag="feature-extraction", downloads=1234567, likes=56)
     hub.set_card("org/tiny-chat", pipeline_tag="text-generation", downloads=7, likes=0)
     return hub
 
@@ -38,7 +38,7 @@ def test_search_lists_matching_models_with_downloads_likes_and_task_linking_to_t
         admin_client, models):
     table = results(search(admin_client, "tiny"))
     assert table.index("org/tiny-embed-GGUF") < table.index("org/tiny-chat") and "other/large" not in table
-    assert '"downloads">1234</td>' in table and '"likes">56</td>' in table
+    assert '"downloads">1,234,567</td>' in table and '"likes">56</td>' in table
     assert "<code>feature-extraction</code>" in table and "<code>text-generation</code>" in table
     assert 'href="?q=tiny&amp;repo_id=org/tiny-embed-GGUF"' in table
     assert 'title="org/tiny-embed-GGUF"' in table  # cut on a phone, the whole id on hover

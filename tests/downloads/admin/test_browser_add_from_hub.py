@@ -32,7 +32,7 @@ def test_search_open_a_hit_and_see_what_helps_choose(sized_page, live_server, em
     hit = page.locator("#mh-search-results a", has_text="nomic-ai/nomic-embed-text-v1.5-GGUF")
     assert seen_by_user(hit)
     row = page.locator("#mh-search-results tbody tr").first.inner_text()
-    assert "48213" in row and "97" in row and "sentence-similarity" in row
+    assert "48,213" in row and "97" in row and "sentence-similarity" in row
     save_shot(page, artifacts_dir, f"add-from-hub-search-{page.mh_width}")
     hit.click()
 
@@ -99,3 +99,15 @@ def test_a_mirror_without_search_says_so(sized_page, live_server, configured, hu
     assert seen_by_user(note)
     assert "does not offer model search (it answered HTTP 404 to /api/models)" in note.inner_text()
     assert seen_by_user(page.locator("#id_repo_id"))
+
+
+def test_a_choice_that_does_not_fit_is_marked(sized_page, live_server, configured, hub):
+    hub.add_repo("org/m-GGUF", {"m.Q4_K_M.gguf": make_gguf(), "m.Q8_0.gguf": make_gguf(metadata={"q": "8"})})
+    configured.min_free_space = 1 << 50  # keep 1 PiB free: nothing fits
+    configured.save()
+    page = sized_page
+    page.goto(f"{live_server.url}{PAGE}?repo_id=org/m-GGUF")
+    q8 = page.locator("#mh-choices tr", has=page.locator("input[value='gguf:m.Q8_0']"))
+    badge = q8.locator(".mh-badge-fail")
+    assert seen_by_user(badge) and badge.inner_text() == "too big"
+    assert q8.locator(".mh-space").inner_text().startswith("too big does not fit: needs ")

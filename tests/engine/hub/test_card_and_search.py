@@ -4,7 +4,7 @@ and against a hostile one for the values and redirects a mirror may send."""
 import pytest
 
 from engine.errors import ErrorCode, HubError
-from engine.hub import HubClient
+from engine.hub import HubClient, RepoFacts
 from engine.hub.card import MAX_CHARS, first_lines
 from engine.retrying import Backoff
 from fakehub.hostile import HostileHub
@@ -58,6 +58,18 @@ def test_a_huge_card_is_read_only_in_part_and_a_redirect_elsewhere_gets_no_token
         assert evil.origins_that_saw(TOKEN) <= {evil.url}
         evil.repo("org/loop", resolve={"README.md": lambda h: h.send(302, headers={"Location": h.path})})
         assert "kept redirecting" in client.card("org/loop", "model", "a" * 40).problem
+
+
+def test_the_license_comes_from_the_card_data_else_from_the_license_tag():
+    from huggingface_hub.hf_api import ModelInfo
+
+    def license_of(card_data, tags):
+        return RepoFacts.from_info(ModelInfo(id="a/b", cardData=card_data, tags=tags)).license
+
+    assert license_of({"license": "mit"}, ["license:other"]) == "mit"
+    assert license_of({"license": ["mit", "apache-2.0"]}, ["license:other", 5, None]) == "other"
+    assert license_of({"license": "x" * 500}, []) is None  # not a license name: nothing rather than junk
+    assert license_of([1, 2], ["gguf"]) is None
 
 
 def test_search_returns_checked_hits_from_the_test_hub(hub):
