@@ -97,6 +97,8 @@ def annotate(choices: list[catalog.Choice], overview, setting, ram_gib: float) -
         if overview.access_error is None:
             needed, present = still_to_download(overview, storage, choice.files)
             row["fits"], row["space"] = space_text(needed, present, space)
+        else:
+            row["fits"], row["space"] = None, "unknown until the files can be listed"
         if choice.key.startswith("gguf:") and not choice.name.lower().startswith("mmproj") and choice.size:
             need = ram_needed(choice.size)
             row["ram_need"] = need

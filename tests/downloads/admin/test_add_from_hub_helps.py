@@ -142,6 +142,7 @@ def test_a_gated_repo_the_token_cannot_read_offers_no_download_now_and_refuses_a
     assert f'href="{hub.url}/org/gated"' in blocked  # the fix: ask for access on the repo's page
     assert 'id="mh-submit" value="Add selected"' in page and "hf_reader_token_5678" not in page
     assert "inferred when the files can be read" in page and '<option value="auto" selected>' in page
+    assert "unknown until the files can be listed" in row(page, "all")
 
     form = {"repo_id": "org/gated", "repo_type": "model", "revision": "main", "choices": ["all"],
             "kind": "text"}
