@@ -4,7 +4,7 @@ from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from api.errors import not_found
-from api.views import actions, jobs, settings, storage, variants
+from api.views import actions, job_actions, jobs, settings, storage, variants
 from engine.selection import is_db_id
 
 
@@ -40,8 +40,10 @@ urlpatterns = [
     path("lookup/", variants.Lookup.as_view(), name="api-lookup"),
     path("jobs/", jobs.JobList.as_view(), name="api-jobs"),
     path("jobs/<dbid:pk>/", jobs.JobDetail.as_view(), name="api-job"),
-    path("jobs/<dbid:pk>/cancel/", actions.CancelJob.as_view(), name="api-job-cancel"),
-    path("jobs/<dbid:pk>/retry/", actions.RetryJob.as_view(), name="api-job-retry"),
+    path("jobs/<dbid:pk>/cancel/", job_actions.CancelJob.as_view(), name="api-job-cancel"),
+    path("jobs/<dbid:pk>/retry/", job_actions.RetryJob.as_view(), name="api-job-retry"),
+    path("jobs/<dbid:pk>/pause/", job_actions.PauseJob.as_view(), name="api-job-pause"),
+    path("jobs/<dbid:pk>/resume/", job_actions.ResumeJob.as_view(), name="api-job-resume"),
     path("storage/", storage.Storage.as_view(), name="api-storage"),
     path("storage/cleanup/", storage.Cleanup.as_view(), name="api-storage-cleanup"),
     path("settings/", settings.Settings.as_view(), name="api-settings"),

@@ -19,6 +19,11 @@ class CancelledSerializer(serializers.Serializer):
                                               "or so), or already <state>.")
 
 
+class OutcomeSerializer(serializers.Serializer):
+    job = JobSerializer()
+    outcome = serializers.CharField(help_text="paused, pause requested, or queued again.")
+
+
 class VerifyInput(StrictSerializer):
     mode = serializers.ChoiceField(choices=[("fast", "fast"), ("full", "full")], default="fast",
                                    help_text="fast: re-hash only files that changed since they were hashed; "

@@ -27,7 +27,7 @@ ACTION_ERRORS = errors(400, 401, 403, 404, 409)
 STARTED = {202: JobStartedSerializer, 200: JobStartedSerializer, **ACTION_ERRORS}
 
 
-def _started(job: DownloadJob, joined: bool, what: str) -> Response:
+def started(job: DownloadJob, joined: bool, what: str) -> Response:
     job = DownloadJob.objects.select_related("variant", "requested_by").get(pk=job.pk)
     message = (f"{what}: joined job {job.pk}, already {job.state}" if joined
                else f"{what}: queued job {job.pk}")
@@ -35,7 +35,7 @@ def _started(job: DownloadJob, joined: bool, what: str) -> Response:
     return Response(body, status=status.HTTP_200_OK if joined else status.HTTP_202_ACCEPTED)
 
 
-def _log(request, obj, message: str) -> None:
+def log(request, obj, message: str) -> None:
     """In the object's admin History, as the admin's own buttons record it."""
     LogEntry.objects.log_actions(request.user.pk, [obj], CHANGE, single_object=True,
                                  change_message=f"{message} (API)")
@@ -56,8 +56,8 @@ class Download(VariantAction):
         """Queue a download (or join the one queued or running)."""
         variant = self.variant(pk)
         job, joined = services.enqueue(variant, requested_by=request.user, origin=JobOrigin.API)
-        _log(request, variant, f"Download: {'joined' if joined else 'queued'} job {job.pk}")
-        return _started(job, joined, "Download")
+        log(request, variant, f"Download: {'joined' if joined else 'queued'} job {job.pk}")
+        return started(job, joined, "Download")
 
 
 @extend_schema(request=None, responses={200: CancelledSerializer, **ACTION_ERRORS})
@@ -68,7 +68,7 @@ class CancelVariant(VariantAction):
         job = variant.jobs.active().first()
         if job is None:
             raise conflict(f"{variant} has no queued or running job to cancel.")
-        return _cancel(request, job)
+        return cancel_job(request, job)
 
 
 @extend_schema(request=None, responses=STARTED)
@@ -81,8 +81,8 @@ class RetryVariant(VariantAction):
             job, joined = services.enqueue(variant, requested_by=request.user, origin=JobOrigin.API)
         else:
             job, joined = services.retry(last, by=request.user, origin=JobOrigin.API)
-        _log(request, variant, f"Retry: {'joined' if joined else 'queued'} job {job.pk}")
-        return _started(job, joined, "Retry")
+        log(request, variant, f"Retry: {'joined' if joined else 'queued'} job {job.pk}")
+        return started(job, joined, "Retry")
 
 
 @extend_schema(request=VerifyInput, responses=STARTED)
@@ -97,8 +97,8 @@ class Verify(VariantAction):
             job, joined = services.verify(variant, full=full, by=request.user, origin=JobOrigin.API)
         except InvalidInput as exc:  # never installed: the variant's state, not the request, is the problem
             raise conflict(str(exc)) from None
-        _log(request, variant, f"Verify ({data.validated_data['mode']}): job {job.pk}")
-        return _started(job, joined, "Full verify" if full else "Verify")
+        log(request, variant, f"Verify ({data.validated_data['mode']}): job {job.pk}")
+        return started(job, joined, "Full verify" if full else "Verify")
 
 
 @extend_schema(request=None, responses=STARTED)
@@ -110,8 +110,8 @@ class Repair(VariantAction):
             job, joined = services.repair(variant, by=request.user, origin=JobOrigin.API)
         except InvalidInput as exc:  # nothing found bad yet, or files in another cache
             raise conflict(str(exc)) from None
-        _log(request, variant, f"Repair: job {job.pk}")
-        return _started(job, joined, "Repair")
+        log(request, variant, f"Repair: job {job.pk}")
+        return started(job, joined, "Repair")
 
 
 @extend_schema(request=DeleteFilesInput, responses={200: DeletePlanSerializer, **ACTION_ERRORS})
@@ -132,34 +132,14 @@ class DeleteFiles(VariantAction):
         if plan.refused:
             raise conflict(f"{variant}: not deleted, {plan.refused}")
         if not dry_run:
-            _log(request, variant, f"Deleted files from disk ({plan.bytes_freed} bytes freed)")
+            log(request, variant, f"Deleted files from disk ({plan.bytes_freed} bytes freed)")
         return Response(DeletePlanSerializer({**plan.as_dict(), "dry_run": dry_run}).data)
 
 
-# --- on jobs ----------------------------------------------------------------------------------------
-def _cancel(request, job: DownloadJob) -> Response:
+def cancel_job(request, job: DownloadJob) -> Response:
     outcome = services.cancel(job, by=request.user)
     if outcome.startswith("already"):
         raise conflict(f"Job {job.pk} is {outcome}; nothing to cancel.")
-    _log(request, job, f"Cancel: {outcome}")
+    log(request, job, f"Cancel: {outcome}")
     job = DownloadJob.objects.select_related("variant", "requested_by").get(pk=job.pk)
     return Response(CancelledSerializer({"job": job, "outcome": outcome}).data)
-
-
-@extend_schema(request=None, responses={200: CancelledSerializer, **ACTION_ERRORS})
-class CancelJob(VariantAction):
-    def post(self, request, pk: int):
-        """Cancel a queued or running job."""
-        return _cancel(request, get_object_or_404(DownloadJob, pk=pk))
-
-
-@extend_schema(request=None, responses={202: JobStartedSerializer, **ACTION_ERRORS})
-class RetryJob(VariantAction):
-    def post(self, request, pk: int):
-        """A new attempt at a finished job's work (the old job keeps its record)."""
-        job = get_object_or_404(DownloadJob, pk=pk)
-        if job.is_active:
-            raise conflict(f"Job {job.pk} is still {job.state}; cancel it first or let it finish.")
-        new, joined = services.retry(job, by=request.user, origin=JobOrigin.API)
-        _log(request, job, f"Retry: job {new.pk}")
-        return _started(new, joined, "Retry")

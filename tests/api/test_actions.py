@@ -124,3 +124,19 @@ def test_jobs_list_filters_by_state_variant_and_activity(viewer, operator, confi
     assert row["verification"]["ok"] and row["error_code"] == "" and row["repo_id"] == "org/a"
     assert_error(viewer.get("/api/v1/jobs/?variant=abc"), 400, "invalid_input")
     assert_error(viewer.get("/api/v1/jobs/999999/"), 404, "not_found")
+
+
+def test_pause_keeps_the_job_and_resume_queues_it_again(operator, configured, hub):
+    hub.add_repo("org/model", model_files())
+    done = run_download("org/model")
+    assert_error(post(operator, f"/api/v1/jobs/{done.pk}/retry/"), 409, "conflict")  # succeeded
+    job = post(operator, f"/api/v1/variants/{done.variant_id}/download/").json()["job"]
+    assert_error(post(operator, f"/api/v1/jobs/{job['id']}/resume/"), 409, "conflict")  # not paused
+    paused = post(operator, f"/api/v1/jobs/{job['id']}/pause/").json()
+    assert paused["outcome"] == "paused" and paused["job"]["state"] == "paused"
+    assert_error(post(operator, f"/api/v1/jobs/{job['id']}/retry/"), 409, "conflict")  # resume it instead
+    resumed = post(operator, f"/api/v1/jobs/{job['id']}/resume/").json()
+    assert resumed["outcome"] == "queued again" and resumed["job"]["state"] == "queued"
+    assert resumed["job"]["id"] == job["id"]
+    runner.run_job(job["id"])
+    assert operator.get(f"/api/v1/jobs/{job['id']}/").json()["state"] == "succeeded"

@@ -29,6 +29,8 @@ ENDPOINTS = [
     ("get", "/api/v1/jobs/{j}/", None, "downloads.view_downloadjob"),
     ("post", "/api/v1/jobs/{j}/cancel/", {}, "downloads.download_modelvariant"),
     ("post", "/api/v1/jobs/{j}/retry/", {}, "downloads.download_modelvariant"),
+    ("post", "/api/v1/jobs/{j}/pause/", {}, "downloads.download_modelvariant"),
+    ("post", "/api/v1/jobs/{j}/resume/", {}, "downloads.download_modelvariant"),
     ("get", "/api/v1/storage/", None, "downloads.view_modelvariant"),
     ("post", "/api/v1/storage/cleanup/", {}, "downloads.delete_files_modelvariant"),
     ("get", "/api/v1/settings/", None, "settings_app.view_setting"),
