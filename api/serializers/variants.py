@@ -34,6 +34,8 @@ class VariantSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=VariantStatus.choices)
     commit = serializers.CharField(help_text="The commit the revision resolved to.")
     size_bytes = serializers.IntegerField(allow_null=True, help_text="Size of the selected files.")
+    partial_bytes = serializers.IntegerField(allow_null=True, help_text="Bytes a stopped (partial or paused) "
+                                                                       "download kept on disk.")
     local_path = serializers.CharField(help_text="The snapshot folder (HF cache layout) once installed.")
     last_verified_at = serializers.DateTimeField(allow_null=True)
     problem = serializers.CharField(help_text="What the last verification found wrong on disk, if anything.")

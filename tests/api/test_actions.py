@@ -134,6 +134,8 @@ def test_pause_keeps_the_job_and_resume_queues_it_again(operator, configured, hu
     assert_error(post(operator, f"/api/v1/jobs/{job['id']}/resume/"), 409, "conflict")  # not paused
     paused = post(operator, f"/api/v1/jobs/{job['id']}/pause/").json()
     assert paused["outcome"] == "paused" and paused["job"]["state"] == "paused"
+    shown = operator.get(f"/api/v1/variants/{done.variant_id}/").json()
+    assert "partial_bytes" in shown and shown["active_job"] is None
     assert_error(post(operator, f"/api/v1/jobs/{job['id']}/retry/"), 409, "conflict")  # resume it instead
     resumed = post(operator, f"/api/v1/jobs/{job['id']}/resume/").json()
     assert resumed["outcome"] == "queued again" and resumed["job"]["state"] == "queued"
