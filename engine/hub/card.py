@@ -21,6 +21,7 @@ TIMEOUT = 15.0  # seconds: the card is a nicety, the page must not wait a minute
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n.*?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_CODE = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|\Z)", re.S | re.I)  # their text is not prose
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _IMAGE = re.compile(r"!\[[^\]]{0,500}\]\([^)]{0,2000}\)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -54,7 +55,7 @@ def read_card(client, repo_id: str, repo_type: str, commit: str) -> CardText:
 def first_lines(markdown: str) -> str:
     """The card's opening text: no front matter, comments, tags or images; at most MAX_LINES lines."""
     text = _FRONT_MATTER.sub("", markdown, count=1)
-    text = _IMAGE.sub("", _TAG.sub("", _COMMENT.sub("", text)))
+    text = _IMAGE.sub("", _TAG.sub("", _CODE.sub("", _COMMENT.sub("", text))))
     lines = []
     for raw in text.splitlines():
         line = _CONTROL.sub("", raw).strip()
