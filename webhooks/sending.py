@@ -2,23 +2,23 @@
 finish or wait for the next attempt (exponential backoff, bounded attempts).
 
 Everything the receiver sends back is hostile input: its status code is recorded, redirects are not
-followed (a signed body must not be forwarded to wherever a receiver points), and of the body only a
-short printable excerpt is kept, read for at most the timeout.
+followed (a signed body must not be forwarded to wherever a receiver points), the whole exchange has one
+deadline (webhooks.exchange), and of the body only a short printable excerpt is kept.
 """
 
+import http.client
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from settings_app.models import Setting
 from settings_app.token_crypto import TokenDecryptError
-from webhooks import config, signing
+from webhooks import config, exchange, signing
 from webhooks.models import WAITING_STATES, Attempt, Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
@@ -71,21 +71,19 @@ def post(delivery: Delivery, secret: str) -> Outcome:
     start = time.monotonic()
     outcome = Outcome()
     try:
-        # auth=_no_auth: requests would otherwise add credentials from ~/.netrc for the receiver's host.
-        with requests.post(delivery.url, data=body, headers=headers, timeout=(timeout, timeout),
-                           allow_redirects=False, stream=True, auth=_no_auth) as response:
-            outcome.code = response.status_code
-            outcome.excerpt = _excerpt(response, start + timeout)
+        outcome.code, data = exchange.post(delivery.url, body, headers, deadline=timeout,
+                                           excerpt_bytes=EXCERPT_BYTES)
+        outcome.excerpt = _excerpt(data)
         if 300 <= outcome.code < 400:
             outcome.error = f"HTTP {outcome.code}: redirects are not followed; use the final URL"
         elif not 200 <= outcome.code < 300:
             outcome.error = f"HTTP {outcome.code}"
-    except requests.Timeout:
+    except exchange.NoAnswer:
         outcome.error = f"no answer within {timeout:g} s"
-    except requests.ConnectionError as exc:
-        outcome.error = f"could not connect: {_reason(exc)}"
-    except requests.RequestException as exc:
-        outcome.error = f"request failed: {_reason(exc)}"
+    except http.client.HTTPException as exc:
+        outcome.error = f"not an HTTP answer ({type(exc).__name__})"
+    except OSError as exc:
+        outcome.error = f"could not connect: {exc.strerror or type(exc).__name__}"
     outcome.duration_ms = int((time.monotonic() - start) * 1000)
     return outcome
 
@@ -111,35 +109,8 @@ def _record(delivery: Delivery, outcome: Outcome, *, final: bool = False) -> str
     return f"delivery {delivery.pk}: {fields['state']}"
 
 
-def _no_auth(request):
-    return request
-
-
-def _excerpt(response, deadline: float) -> str:
-    """The start of the body as printable text, read for at most the timeout (a trickling receiver)."""
-    data = b""
-    try:
-        for chunk in response.iter_content(256):
-            data += chunk
-            if len(data) >= EXCERPT_BYTES or time.monotonic() > deadline:
-                break
-    except requests.RequestException:
-        pass
+def _excerpt(data: bytes) -> str:
+    """The start of the body as printable text on one line."""
     text = data[:EXCERPT_BYTES].decode("utf-8", "replace")
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.split())[:EXCERPT_CHARS]
-
-
-def _reason(exc: BaseException) -> str:
-    """The operating system's words ("Connection refused") from deep in requests' wrapping, else a type."""
-    seen, todo = set(), [exc]
-    while todo:
-        current = todo.pop(0)
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        todo += [getattr(current, "reason", None), current.__cause__, current.__context__,
-                 *[a for a in current.args if isinstance(a, BaseException)]]
-    return type(exc).__name__

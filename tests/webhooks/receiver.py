@@ -7,8 +7,8 @@ import time
 
 
 class Receiver:
-    def __init__(self, codes=(200,), *, delay: float = 0.0, location: str = ""):
-        self.codes, self.delay, self.location = list(codes), delay, location
+    def __init__(self, codes=(200,), *, delay: float = 0.0, location: str = "", trickle: float = 0.0):
+        self.codes, self.delay, self.location, self.trickle = list(codes), delay, location, trickle
         self.requests: list[dict] = []
         receiver = self
 
@@ -19,6 +19,16 @@ class Receiver:
                                           "at": time.time()})
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if receiver.trickle:  # a byte of header at a time, each well within any read timeout
+                    try:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Pad: ")
+                        for _ in range(600):
+                            time.sleep(receiver.trickle)
+                            self.wfile.write(b"a")
+                    except OSError:
+                        pass  # the sender hung up: what the test wants
+                    self.close_connection = True
+                    return
                 code = receiver.codes[min(len(receiver.requests), len(receiver.codes)) - 1]
                 self.send_response(code)
                 if receiver.location:
@@ -35,6 +45,17 @@ class Receiver:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def with_tls(self, folder) -> "Receiver":
+        """Serve https with a self-signed certificate (which a sender must refuse)."""
+        import ssl
+
+        cert, key = self_signed(folder)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = self.url.replace("http://", "https://")
+        return self
 
     def start(self) -> "Receiver":
         self.thread.start()
@@ -53,3 +74,28 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/hook"
+
+
+def self_signed(folder) -> tuple[str, str]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = f"{folder}/cert.pem", f"{folder}/key.pem"
+    with open(cert_path, "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as fh:
+        fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))
+    return cert_path, key_path

@@ -87,6 +87,34 @@ def test_a_slow_receiver_times_out(configured, settings):
         slow.stop()
 
 
+def test_a_receiver_trickling_its_answer_is_cut_at_the_deadline(configured, settings):
+    settings.MODELHUB_WEBHOOK_TIMEOUT = 0.5
+    trickler = Receiver(trickle=0.05).start()  # 600 bytes at 20 per second: 30 s if nobody cut it
+    try:
+        point_webhooks_at(trickler.url)
+        row = services.queue(WebhookEvent.TEST, payloads.test_event())[0]
+        started = time.monotonic()
+        sending.deliver(row.pk)
+        row.refresh_from_db()
+        assert row.state == "retrying" and row.error == "no answer within 0.5 s"
+        assert time.monotonic() - started < 15  # far from the 30 s the receiver would take
+    finally:
+        trickler.stop()
+
+
+def test_https_certificates_are_checked(configured, tmp_path):
+    untrusted = Receiver().with_tls(tmp_path).start()
+    try:
+        point_webhooks_at(untrusted.url)
+        row = services.queue(WebhookEvent.TEST, payloads.test_event())[0]
+        sending.deliver(row.pk)
+        row.refresh_from_db()
+        assert row.state == "retrying" and "CERTIFICATE_VERIFY_FAILED" in row.error
+        assert untrusted.requests == []  # the body never left
+    finally:
+        untrusted.stop()
+
+
 def test_redirects_are_not_followed(configured):
     elsewhere = Receiver().start()
     moving = Receiver(codes=[307], location=elsewhere.url).start()
