@@ -79,9 +79,11 @@ def test_pause_keeps_partials_and_resume_continues_from_them(sized_page, live_se
     page.wait_for_selector("[data-mh-field=state][data-mh-state=paused]", timeout=15_000)
     page.wait_for_selector("#mh-kept", timeout=15_000)  # the page reloads into its paused form
     kept = page.locator("#mh-kept")
-    assert re.fullmatch(r"The [\d.]+ MB already downloaded is on disk and will be reused when you resume "
+    assert re.fullmatch(r"The [\d.]+ [KM]B already downloaded is on disk and will be reused when you resume "
                         r"it\.", kept.inner_text())
     assert seen_by_user(kept) and page.title().startswith("Paused · Q4_K_M · org/pausable")
+    # the whole page fits the screen's width (wide tables scroll inside their panel)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     assert page.locator("button:has-text('Retry')").is_hidden()
     save_shot(page, artifacts_dir, f"job-paused-{page.mh_width}")
     job.refresh_from_db()
@@ -116,8 +118,14 @@ def test_a_cancelled_download_leaves_the_variant_partial(sized_page, live_server
     page.goto(f"{live_server.url}/admin/downloads/downloadjob/{job.pk}/change/")
     page.wait_for_function("parseFloat(document.querySelector('[data-mh-field=pct]').textContent) > 5",
                            timeout=30_000)
+    assert re.match(r"^\(\d+%\) Running · Q4_K_M · org/cancelled", page.title()), page.title()
     page.click("text=Cancel job")
     page.wait_for_selector("[data-mh-field=state][data-mh-state=cancelled]", timeout=15_000)
+    # no reload after a cancel: the tab title follows the state in place, Retry appears, Pause goes
+    page.wait_for_function("document.title.startsWith('Cancelled · Q4_K_M · org/cancelled')",
+                           timeout=10_000)
+    assert seen_by_user(page.locator("button:has-text('Retry')"))
+    assert page.locator("button:has-text('Pause')").is_hidden()
     page.goto(f"{live_server.url}/admin/downloads/modelvariant/")
     badge = page.locator(f"[data-mh-variant='{variant.pk}'][data-mh-field=status]")
     variant.refresh_from_db()
