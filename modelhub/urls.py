@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -15,9 +16,13 @@ admin.site.index_title = "Models, downloads and storage"
 # There is no public site: the header's link opens the README as a page (modelhub.readme), labelled Docs.
 admin.site.site_url = "/admin/docs/"
 
+FAVICON = f"/{settings.STATIC_URL.strip('/')}/downloads/brand/modelhub.svg"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without a <link rel=icon> (the API docs, /hub): the same mark.
+    path("favicon.ico", RedirectView.as_view(url=FAVICON, permanent=False)),
     # The Hub-compatible read endpoint (HF_ENDPOINT=http://<host>/hub): a catch-all of its own under hub/.
     path("hub/", include("serving.urls")),
     path("api/v1/", include("api.urls")),

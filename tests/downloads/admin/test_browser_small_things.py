@@ -39,6 +39,11 @@ def test_docs_images_are_only_files_of_docs(admin_client):
     assert admin_client.get("/admin/docs/nothing-here.png").status_code == 404
 
 
+def test_favicon_ico_is_the_brand_mark(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response.url.endswith("/downloads/brand/modelhub.svg")
+
+
 def test_docs_need_a_staff_login(client):
     response = client.get("/admin/docs/")
     assert response.status_code == 302 and "/admin/login/" in response.url
