@@ -7,6 +7,18 @@ from engine.errors import ErrorCode
 from modelhub.sizes import format_size
 
 SETTINGS_PATH = "/admin/settings_app/setting/"
+# What guidance claims about partial files when written; the job page checks the disk later and drops
+# the claim when nothing is left (it then says so itself: downloads.admin.job_page).
+PARTIALS_KEPT = "Partial files were kept: Retry resumes them."
+CANCELLED_KEPT = "Cancelled. Partial files were kept; Download or Retry resumes where it stopped."
+
+
+def as_on_disk(text: str, kept: int | None) -> str:
+    """Stored guidance as it reads once the disk says nothing of the download is left (`kept` == 0)."""
+    if kept != 0:
+        return text
+    return text.replace(CANCELLED_KEPT, "Cancelled. Download or Retry starts it again.").replace(
+        f" {PARTIALS_KEPT}", "")
 
 
 def repo_url(endpoint: str, repo_id: str, repo_type: str = "model") -> str:
@@ -89,12 +101,12 @@ def guidance_for(code: str, *, endpoint: str = "", repo_id: str = "", repo_type:
             return (
                 f"Could not reach {endpoint} after several retries "
                 f"({ctx.get('detail', 'connection failed')}). Check the machine's network, proxy variables "
-                "(HTTPS_PROXY) and the Hub endpoint in Settings. Partial files were kept: Retry resumes them."
+                f"(HTTPS_PROXY) and the Hub endpoint in Settings. {PARTIALS_KEPT}"
             )
         case ErrorCode.SERVER_ERROR:
             return (
                 f"{endpoint} kept answering with server errors (HTTP {ctx.get('status', '5xx')}). This is on "
-                "the Hub's side; retry in a few minutes. Partial files were kept: Retry resumes them."
+                f"the Hub's side; retry in a few minutes. {PARTIALS_KEPT}"
             )
         case ErrorCode.INSUFFICIENT_SPACE:
             return (
@@ -168,7 +180,7 @@ def guidance_for(code: str, *, endpoint: str = "", repo_id: str = "", repo_type:
                 "Retry."
             )
         case ErrorCode.CANCELLED:
-            return "Cancelled. Partial files were kept; Download or Retry resumes where it stopped."
+            return CANCELLED_KEPT
         case ErrorCode.WORKER_LOST:
             return (
                 "The worker running this job stopped sending heartbeats (process killed, machine restarted "

@@ -9,6 +9,7 @@ once they can no longer change.
 from django.utils.html import format_html
 
 from downloads.admin.display import human_size, linkify, progress_bar, state_badge
+from downloads.guidance import as_on_disk
 from downloads.jobs import partials
 from downloads.jobs.queue import QueueSnapshot
 from downloads.models import ACTIVE_STATES, DownloadJob, JobKind, JobState
@@ -62,9 +63,8 @@ def summary(job: DownloadJob) -> list[str]:
     return lines
 
 
-def kept_text(job: DownloadJob) -> str:
+def kept_text(job: DownloadJob, kept: int | None) -> str:
     """Whether the partial files of a stopped download are still there, from the disk, not from memory."""
-    kept = partials.kept_bytes(job)
     if kept is None:
         return ""
     how = "when you resume it" if job.state == JobState.PAUSED else "by Retry or the next Download"
@@ -81,6 +81,7 @@ def context(model_admin, request, object_id) -> dict:
     report = job.verification or {}
     events = list(job.events.order_by("-at", "-id")[:EVENT_LIMIT])[::-1]
     title = header(job)
+    kept = partials.kept_bytes(job)
     return {
         "job": job,
         "title": title,
@@ -90,8 +91,8 @@ def context(model_admin, request, object_id) -> dict:
         "can_pause": job.kind != JobKind.VERIFY,
         "queue": QueueSnapshot.take().explain(job) if job.state == JobState.QUEUED else None,
         "summary": summary(job),
-        "kept_text": kept_text(job),
-        "guidance_html": linkify(job.guidance) if job.guidance else "",
+        "kept_text": kept_text(job, kept),
+        "guidance_html": linkify(as_on_disk(job.guidance, kept)) if job.guidance else "",
         "error_html": linkify(job.error_message) if job.error_message else "",
         "show_guidance": (job.state in (JobState.FAILED, JobState.CANCELLED, JobState.PAUSED)
                           and (job.error_code or job.guidance or job.state == JobState.PAUSED)),

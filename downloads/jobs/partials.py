@@ -14,9 +14,13 @@ STOPPED = (JobState.FAILED, JobState.CANCELLED, JobState.PAUSED)
 
 def kept_bytes(job: DownloadJob) -> int | None:
     """Bytes in the variant's repo folder a new download would reuse: partial files, and whole blobs no
-    snapshot links yet (fetched by a run that stopped before linking them). None when it does not apply
-    (a verify, a job still active or that succeeded)."""
+    snapshot links yet (fetched by a run that stopped before linking them). None when it does not apply:
+    a verify, a job still active or that succeeded, or one a later download of the variant followed
+    (what is on disk is that one's business now)."""
     if job.kind == JobKind.VERIFY or job.state not in STOPPED:
+        return None
+    later = DownloadJob.objects.filter(variant=job.variant_id, pk__gt=job.pk).exclude(kind=JobKind.VERIFY)
+    if later.exists():
         return None
     variant = job.variant
     folder = repo_folder_name(variant.repo_id, variant.repo_type)

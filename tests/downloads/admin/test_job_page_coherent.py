@@ -77,9 +77,24 @@ def test_guidance_says_whether_the_partials_are_still_on_disk(admin_client, conf
     assert ("The 1.2 MB already downloaded is on disk and will be reused by Retry or the next Download."
             in page)
     assert not hidden(page, "retry", job) and hidden(page, "cancel", job)
+    assert "Partial files were kept; Download or Retry resumes where it stopped." in page
     cache.partial_path("a" * 64).unlink()  # Clean up, or hf cache prune, took them
     page = admin_client.get(job_url(job)).content.decode()
     assert "Nothing was kept on disk: the next download starts from the beginning." in page
+    assert "Partial files were kept" not in page and "Cancelled. Download or Retry starts it again." in page
+    # once a later download of the variant followed, the disk is its business: no claim either way
+    services.enqueue(variant)
+    page = admin_client.get(job_url(job)).content.decode()
+    assert 'id="mh-kept"' not in page
+
+
+def test_a_failed_jobs_claim_about_partials_follows_the_disk():
+    from downloads.guidance import as_on_disk, guidance_for
+
+    text = guidance_for("network", endpoint="https://hub.example")
+    assert text.endswith("Partial files were kept: Retry resumes them.")
+    assert as_on_disk(text, 5) == text and as_on_disk(text, None) == text
+    assert as_on_disk(text, 0) == text.removesuffix(" Partial files were kept: Retry resumes them.")
 
 
 def test_a_paused_job_page_offers_resume_and_the_buttons_answer(admin_client, configured):
