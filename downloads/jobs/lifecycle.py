@@ -298,7 +298,8 @@ def mark_lost(job: DownloadJob) -> bool:
         message = f"No heartbeat from {job.worker or 'its worker'} since {since}"
         event = f"worker {job.worker} stopped sending heartbeats"
     done = DownloadJob.objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at).update(
-        state=JobState.FAILED, finished_at=now, error_code=ErrorCode.WORKER_LOST, speed_bps=0,
+        state=JobState.PAUSED if job.pause_requested else JobState.FAILED,  # a paused job is not re-queued
+        finished_at=now, error_code=ErrorCode.WORKER_LOST, speed_bps=0,
         error_message=message, guidance=guidance.guidance_for(ErrorCode.WORKER_LOST),
     )
     if done:

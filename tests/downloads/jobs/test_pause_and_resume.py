@@ -106,3 +106,20 @@ def test_a_verification_cannot_be_paused(configured):
     assert control.pause(job).startswith("not paused: a verification")
     job.refresh_from_db()
     assert job.state == JobState.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_while_pausing_ends_paused_not_retried(configured, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = start_job("org/lost", kind="files")
+    old = timezone.now() - timedelta(seconds=settings.MODELHUB_HEARTBEAT_TIMEOUT + 1)
+    DownloadJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, started_at=old, heartbeat_at=old,
+                                                 pause_requested=True, cancel_requested=True)
+    assert [j.pk for j in services.reap_lost_jobs()] == [job.pk]
+    job.refresh_from_db()
+    assert job.state == JobState.PAUSED and job.error_code == "worker_lost"
+    assert DownloadJob.objects.filter(variant_id=job.variant_id).count() == 1  # no automatic next attempt
+    assert control.resume(job) == "queued again"
