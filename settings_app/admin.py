@@ -41,8 +41,8 @@ class SettingAdmin(admin.ModelAdmin):
                           "description": "Needed for gated and private repositories. "
                                          "The token is write-only: it is never shown again, only where it "
                                          "comes from and its last 4 characters. It is only sent to the Hub "
-                                         "endpoint it was entered for. Save, then use 'Test token' to check "
-                                         "it with the Hub."}),
+                                         "endpoint it was entered for. A new token is checked with the Hub "
+                                         "when you save; 'Test token' asks again about the one in effect."}),
             ("Storage", {"fields": ["storage_dir", "old_storage", "min_free_space"],
                          "description": "Models land here in the standard Hugging Face cache layout, so "
                                         "transformers, llama.cpp and huggingface-cli find them."}),

@@ -25,7 +25,7 @@ def test_settings_explain_blank_fields_test_the_connection_and_check_the_token(
     page.wait_for_function("() => document.getElementById('mh-connection-result').textContent.includes("
                            "'answered like a Hugging Face Hub')")
     assert seen_by_user(result) and result.inner_text().startswith(f"{hub.url} is reachable")
-    save_shot(page, artifacts_dir, f"settings-connection-{page.mh_width}")
+    save_shot(page, artifacts_dir, f"settings-connection-{page.mh_width}", full_page=False)
 
     page.fill("#id_hub_endpoint", "http://no-such-host.invalid")  # typed, not saved
     page.click("#mh-test-connection")
