@@ -70,7 +70,8 @@ class SettingForm(forms.ModelForm):
         required=False, strip=True, label="New HF token",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "size": 50}),
         help_text="Leave blank to keep the current token. Stored encrypted; only its last 4 characters "
-                  "are shown.",
+                  "are shown. Checked with the Hub's whoami when you save: a rejected token is not saved. "
+                  "Some mirrors don't implement whoami; there the token is saved unchecked, with a warning.",
     )
     clear_token = forms.BooleanField(required=False, label="Clear the saved token",
                                      help_text="Falls back to HF_TOKEN or the Hugging Face token file, "

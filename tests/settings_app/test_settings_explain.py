@@ -181,6 +181,12 @@ def test_out_of_bounds_values_get_a_human_message(admin_client, configured, over
     assert Setting.objects.values().get() == before
 
 
+def test_the_token_field_says_it_is_checked_and_that_some_mirrors_cannot(admin_client, configured):
+    page = admin_client.get(change_url()).content.decode()
+    assert "Checked with the Hub's whoami when you save: a rejected token is not saved." in page
+    assert "Some mirrors don't implement whoami; there the token is saved unchecked" in page
+
+
 def test_completeness_rules_show_an_example(admin_client, configured):
     page = admin_client.get(change_url()).content.decode()
     example = "{&quot;voice&quot;: [[&quot;*.onnx&quot;, &quot;*.onnx.json&quot;]]}"
