@@ -40,7 +40,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
                "verify_full_selected", "repair_selected", "check_updates_selected", "delete_files_selected",
                "remove_selected"]
     readonly_fields = ("status_display", "commit", "upstream_display", "size_display", "local_path",
-                       "last_verified_at", "problem", "manifest_display", "jobs_display")
+                       "verified_display", "problem", "manifest_display", "jobs_display")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -53,7 +53,7 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         if obj is not None:
             fieldsets += [
                 ("On disk", {"fields": ["status_display", "commit", "upstream_display", "size_display",
-                                        "local_path", "last_verified_at", "problem", "manifest_display"]}),
+                                        "local_path", "verified_display", "problem", "manifest_display"]}),
                 ("Jobs", {"fields": ["jobs_display"]}),
             ]
         return fieldsets
@@ -138,6 +138,10 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
     def progress_display(self, obj):
         jobs = getattr(obj, "active_jobs", None)
         return progress_bar(jobs[0] if jobs else None, variant_id=obj.pk)
+
+    @admin.display(description="Last verified")
+    def verified_display(self, obj):
+        return ago(obj.last_verified_at) if obj.last_verified_at else "not yet"
 
     @admin.display(description="Upstream")
     def upstream_display(self, obj):
