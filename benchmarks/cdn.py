@@ -52,16 +52,19 @@ def missing_tools(only: str) -> list[str]:
     return missing
 
 
-def fixed_section(h: Harness, mh: ModelHub, size: int, ttfb: float, runs: int) -> list[Row]:
+def fixed_section(h: Harness, mh: ModelHub, size: int, args) -> list[Row]:
     repo = big_repo(h.path("data", "fixed"), "org/fixed", {"model.bin": size})
-    hub = HubServer(h, [repo], name="fast", extra=["--cdn", "--cdn-ttfb", str(ttfb)])
+    caps = ["--cdn-connection-cap", str(args.connection_cap), "--cdn-link-cap", str(args.link_cap)]
+    hub = HubServer(h, [repo], name="fast",
+                    extra=["--cdn", "--cdn-ttfb", str(args.ttfb), *(caps if args.fixed_capped else [])])
     mh.configure("--hub-endpoint", hub.url)
-    runs_done = sorted((fixed_costs.traced_download(h, mh, hub, repo) for _ in range(runs)),
+    runs_done = sorted((fixed_costs.traced_download(h, mh, hub, repo) for _ in range(args.runs)),
                        key=lambda r: r[0]["_wall"])
     phases, counts = runs_done[len(runs_done) // 2]  # the run of median length
     hub.stop()
     mh.clear_storage()
-    return fixed_costs.rows(phases, counts, repo)
+    return fixed_costs.rows(phases, counts, repo, "the capped CDN" if args.fixed_capped else
+                            "a fast link (the CDN uncapped)")
 
 
 def cdn_section(h: Harness, mh: ModelHub, args, size: int) -> list[Row]:
@@ -115,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="1GiB", help="the single file; the sharded repo is 2 x this (4 parts)")
     ap.add_argument("--fixed-size", default="512MiB", help="the file of the fixed-costs section")
     ap.add_argument("--only", choices=["fixed", "cdn"], help="run one section")
+    ap.add_argument("--fixed-capped", action="store_true",
+                    help="take the fixed costs through the capped CDN instead of a fast link")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--connection-cap", type=int, default=20 * MB, metavar="BPS")
     ap.add_argument("--ttfb", type=float, default=0.04, metavar="S")
@@ -132,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             mh.setup("http://127.0.0.1:9")  # each section points it at its own test Hub
             rows = []
             if args.only != "cdn":
-                rows += fixed_section(h, mh, fixed_size, args.ttfb, args.runs)
+                rows += fixed_section(h, mh, fixed_size, args)
             if args.only != "fixed":
                 rows += cdn_section(h, mh, args, size)
         except KeyboardInterrupt:

@@ -74,8 +74,8 @@ def traced_download(h: Harness, mh: ModelHub, hub: HubServer, repo: Repo) -> tup
     return phases, counts
 
 
-def rows(phases: dict, counts: dict, repo: Repo) -> list[Row]:
-    group = f"fixed costs: {repo.size / MB:,.0f} MB, one file, a fast link (the CDN uncapped)"
+def rows(phases: dict, counts: dict, repo: Repo, link: str) -> list[Row]:
+    group = f"fixed costs: {repo.size / MB:,.0f} MB, one file, through {link}"
     phases = dict(phases)
     wall, detail = phases.pop("_wall"), phases.pop("_detail")
     out = [Row(group, "whole command", secs(wall))]

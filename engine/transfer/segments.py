@@ -5,6 +5,10 @@ writes its own byte range with pwrite; `blobs/<etag>.incomplete.segments` (JSON)
 segment got, so a later attempt, in any process, continues every segment where it stopped. A plain
 (single-stream) partial from an earlier attempt becomes the first, already-done part.
 
+Each connection is a thread that takes work until none is left: an unfinished segment nobody holds,
+else (adaptive) the next piece from the front of the file (layout.py says why in file order), else
+half of the largest range another connection still has to fetch.
+
 The hash is computed in file order by a reader that follows the contiguous written prefix, reading it
 back from the page cache while the transfer runs, so hashing still overlaps the download.
 """
@@ -14,7 +18,6 @@ import os
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import JobCancelled
@@ -22,61 +25,22 @@ from engine.events import EventKind
 from engine.hub import RemoteFile
 from engine.limits import MAX_SEGMENTS_PER_FILE
 from engine.transfer.adaptive import MIN_SPLIT, WINDOW, Ramp
+from engine.transfer.layout import (  # noqa: F401 - present_bytes and sidecar_path are used from here
+    ALIGN,
+    Segment,
+    next_piece,
+    plan,
+    present_bytes,
+    sidecar_path,
+)
 from engine.transfer.partial import restore
 from engine.transfer.writeback import WriteBehind
 from engine.verify import new_hasher
 
-SIDECAR_SUFFIX = ".segments"
-ALIGN = 64 << 10  # segment boundaries on 64 KiB: whole pages, and still fine-grained
 SAVE_EVERY = 2.0  # seconds between sidecar writes
 HASH_READ = 4 << 20
 # Where a split may cut, beyond the position being written: more than one socket read (fetcher.CHUNK)
 CUT_MARGIN = 2 << 20
-
-
-@dataclass
-class Segment:
-    start: int
-    end: int   # exclusive
-    done: int  # bytes written from `start`
-
-    @property
-    def pos(self) -> int:
-        return self.start + self.done
-
-    @property
-    def complete(self) -> bool:
-        return self.pos >= self.end
-
-
-def sidecar_path(partial: Path) -> Path:
-    return partial.with_name(partial.name + SIDECAR_SUFFIX)
-
-
-def present_bytes(partial: Path) -> int:
-    """Bytes an earlier attempt already stored in a partial (a segmented one is sparse at full size)."""
-    try:
-        state = json.loads(sidecar_path(partial).read_text())
-        return sum(done for _, _, done in state["segments"])
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
-    try:
-        return partial.stat().st_size
-    except OSError:
-        return 0
-
-
-def plan(size: int, parts: int, already: int = 0) -> list[Segment]:
-    """Split [already, size) into `parts` aligned ranges, after a done prefix [0, already)."""
-    segments = [Segment(0, already, already)] if already else []
-    remaining = size - already
-    step = max(ALIGN, -(-remaining // parts // ALIGN) * ALIGN) if remaining > 0 else ALIGN
-    pos = already
-    while pos < size:
-        end = min(size, pos + step)
-        segments.append(Segment(pos, end, 0))
-        pos = end
-    return segments
 
 
 class NoRangeSupport(Exception):
@@ -94,7 +58,9 @@ class SegmentedDownload:
         self.parts = self.ramp.start() if self.ramp else min(parts, MAX_SEGMENTS_PER_FILE)
         self.lock = threading.Condition()
         self.stop = threading.Event()
-        self.segments: list[Segment] = []
+        self.segments: list[Segment] = []  # sorted by start, tiling [0, front)
+        self.front = 0  # the first byte no segment covers yet
+        self._flowing: set[int] = set()  # connections that have received bytes
 
     # --- state on disk
     def _load(self) -> int:
@@ -103,7 +69,8 @@ class SegmentedDownload:
         try:
             state = json.loads(self.sidecar.read_text())
             if state.get("size") == size and self.partial.stat().st_size == size:
-                self.segments = [Segment(*s) for s in state["segments"]]
+                self.segments = [Segment(*s[:3]) for s in state["segments"]]
+                self.front = max((s.end for s in self.segments), default=0)
                 return sum(s.done for s in self.segments)
         except (OSError, ValueError, TypeError, KeyError):
             pass
@@ -114,7 +81,11 @@ class SegmentedDownload:
                        "r+b") as fh:  # never through a symlink planted in the partial's place
             fh.truncate(already)
             fh.truncate(size)  # sparse: blocks are allocated as segments write them
-        self.segments = plan(size, self.parts, already)
+        if self.ramp:  # pieces are taken from the front as connections free up
+            self.segments = [Segment(0, already, already)] if already else []
+            self.front = already
+        else:
+            self.segments, self.front = plan(size, self.parts, already), size
         self._save()
         return already
 
@@ -140,14 +111,11 @@ class SegmentedDownload:
         hasher_thread = threading.Thread(target=self._hash, args=(fd,), name="seg-hash", daemon=True)
         self._digest: str | None = None
         hasher_thread.start()
-        todo = [s for s in self.segments if not s.complete]
         try:
-            # Bounded even if the sidecar of an earlier attempt lists more unfinished segments than that:
-            # they queue for the threads there are.
-            limit = self.ramp.limit if self.ramp else len(todo)
+            limit = self.ramp.limit if self.ramp else self.parts
             workers = max(1, min(limit, MAX_SEGMENTS_PER_FILE))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
-                futures = [pool.submit(self._segment, fd, url, s, i) for i, s in enumerate(todo)]
+                futures = [pool.submit(self._connection, fd, url, i) for i in range(self.parts)]
                 pending = set(futures)
                 saved = time.monotonic()
                 while pending:
@@ -157,8 +125,8 @@ class SegmentedDownload:
                         self.stop.set()
                         wait(pending)
                         break
-                    for seg in self._grow(len(pending)):
-                        future = pool.submit(self._segment, fd, url, seg, len(futures))
+                    for _ in range(self._grow(len(pending))):
+                        future = pool.submit(self._connection, fd, url, len(futures))
                         futures.append(future)
                         pending.add(future)
                     if time.monotonic() - saved >= SAVE_EVERY:
@@ -187,19 +155,34 @@ class SegmentedDownload:
         self.sidecar.unlink(missing_ok=True)
         return self._digest
 
-    def _grow(self, running: int) -> list[Segment]:
-        """New segments for the connections the ramp wants beyond those running (adaptive only)."""
+    def _grow(self, running: int) -> int:
+        """How many connections to add, for the ramp (adaptive only) or for work left unheld."""
         if self.ramp is None:
-            return []
+            return 0
         with self.lock:
             received = sum(s.done for s in self.segments) - self._already
-            flowing = all(s.done > 0 or s.complete for s in self.segments)
+            flowing = len(self._flowing) >= running
+            open_ = [s for s in self.segments if not s.complete]
+            claimable = (self.front < self.remote.size or any(not s.taken for s in open_)
+                         or any(s.end - s.pos >= 2 * MIN_SPLIT + CUT_MARGIN for s in open_))
         self.ramp.connections = running
         wanted = self.ramp.wanted(received, flowing)
-        added = []
-        while running + len(added) < wanted and (seg := self._split()) is not None:
-            added.append(seg)
-        return added
+        return max(0, wanted - running) if claimable else 0
+
+    def _claim(self) -> Segment | None:
+        """The next work for a free connection: an unfinished segment nobody holds (resumed from the
+        sidecar), else the next piece from the front, else half of the largest range still to fetch."""
+        with self.lock:
+            seg = next((s for s in self.segments if not s.taken and not s.complete), None)
+            if seg is None and self.ramp is not None:
+                seg = next_piece(self.front, self.remote.size, max(self.ramp.connections, self.parts))
+                if seg is not None:
+                    self.segments.append(seg)
+                    self.front = seg.end
+            if seg is not None:
+                seg.taken = True
+                return seg
+        return self._split() if self.ramp is not None else None
 
     def _split(self) -> Segment | None:
         """Halve the largest remaining range: its connection keeps the first half, a new one takes the
@@ -216,10 +199,21 @@ class SegmentedDownload:
             mid = -(-(seg.pos + CUT_MARGIN + (left - CUT_MARGIN) // 2) // ALIGN) * ALIGN
             if mid >= seg.end:
                 return None
-            new = Segment(mid, seg.end, 0)
+            new = Segment(mid, seg.end, 0, taken=True)
             seg.end = mid
             self.segments.insert(self.segments.index(seg) + 1, new)
             return new
+
+    def _connection(self, fd: int, url: str, index: int) -> None:
+        """One connection: takes work until there is none left."""
+        try:
+            while not self.stop.is_set() and (seg := self._claim()) is not None:
+                self._segment(fd, url, seg, index)
+                with self.lock:
+                    seg.taken = False
+        finally:
+            with self.lock:
+                self._flowing.discard(index)  # the ramp counts the connections still running
 
     def _segment(self, fd: int, url: str, seg: Segment, index: int) -> None:
         def attempt() -> bool:
@@ -240,6 +234,7 @@ class SegmentedDownload:
                     self.writeback.wrote(len(chunk))
                     with self.lock:
                         seg.done += len(chunk)
+                        self._flowing.add(index)
                         self.lock.notify_all()
                     self.f.account(len(chunk))
                     if seg.complete:
