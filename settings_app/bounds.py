@@ -4,7 +4,9 @@ why a value is refused and what to type instead (not "Ensure this value is great
 The model's validators still guard the database's range; these are the limits a person should meet.
 """
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE
 from modelhub.sizes import format_size
@@ -48,6 +50,23 @@ BOUNDS: dict[str, Bound] = {
         "connections get so little each that they are dropped as stalled. Leave it empty for unlimited."),
     "min_free_space": Bound(0, None, "Free space to keep cannot be negative; 0 keeps nothing back."),
 }
+
+
+def free_space_problem(min_free: int | None, folder: Path) -> str:
+    """Keeping more free than the storage volume holds would refuse every download: say so."""
+    if not min_free:
+        return ""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:  # a folder not made yet: the volume it lands on
+        probe = probe.parent
+    try:
+        total = shutil.disk_usage(probe).total
+    except OSError:
+        return ""
+    if min_free >= total:
+        return (f"{format_size(min_free)} is more than the whole storage volume ({format_size(total)}): "
+                "every download would be refused for lack of space. Use a part of it, e.g. 10GB.")
+    return ""
 
 
 def problem(name: str, value: int | None) -> str:

@@ -175,6 +175,10 @@ class SettingForm(forms.ModelForm):
         for name in bounds.BOUNDS:
             if name in cleaned and (problem := bounds.problem(name, cleaned[name])):
                 self.add_error(name, problem)
+        if "min_free_space" in cleaned and "storage_dir" in cleaned:
+            folder = storage_change.new_folder(cleaned["storage_dir"])
+            if problem := bounds.free_space_problem(cleaned["min_free_space"], folder):
+                self.add_error("min_free_space", problem)
         if cleaned.get("hf_token") and not self.errors:
             self._check_token(cleaned)
         return cleaned

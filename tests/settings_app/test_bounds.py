@@ -139,7 +139,7 @@ def test_configure_refuses_numbers_too_large_for_the_database(configured, option
     ({"max_parallel_files": 8, "segments_per_file": 16}, "128 connections for one job; at most 64"),
     ({"max_concurrent_downloads": HUGE}, "At most 64 downloads at once"),
     ({"reverify_interval_hours": HUGE}, "At most 8784 hours (a year)"),
-    ({"min_free_space": HUGE + "TB"}, "That number is far too large."),
+    ({"min_free_space": HUGE + "TB"}, "is more than the whole storage volume"),
     ({"bandwidth_limit": "9" * 400}, "That number is far too large."),
     ({"bandwidth_limit": "9" * 2000}, "far too large"),
 ])

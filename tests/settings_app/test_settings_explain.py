@@ -171,6 +171,7 @@ def test_an_unreachable_hub_saves_the_token_with_a_warning(admin_client, configu
     ({"segment_min_size": "1KB"}, "Use at least 1.0 MB: smaller segments cost more in requests"),
     ({"bandwidth_limit": "10KB"}, "Use at least 100.0 KB/s, e.g. 50MB"),
     ({"completeness_rules": '{"voise": [["*.onnx"]]}'}, "&#x27;voise&#x27; is not a kind; the kinds are"),
+    ({"min_free_space": "900000TB"}, "is more than the whole storage volume"),
 ])
 def test_out_of_bounds_values_get_a_human_message(admin_client, configured, overrides, message):
     before = Setting.objects.values().get()
