@@ -42,7 +42,7 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
         """While the job is active the live panel above shows what moves (bytes, files; the commit is
         resolved as it starts): static copies would contradict it, so they appear once it has stopped."""
         active = obj is not None and obj.is_active
-        job = ["variant_display", "kind", "origin", "requested_by", "attempt", "force", "rate_limit",
+        job = ["variant_display", "kind", "origin", "requested_by", "attempt", "force", "rate_limit_display",
                "only_paths"]
         timing = ["created_at", "dispatched_at", "started_at", "heartbeat_at", "worker", "task_id"]
         if active:
@@ -127,6 +127,12 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
     def network_display(self, obj):
         return (f"{job_page.human_size(obj.bytes_transferred)} received, "
                 f"{job_page.human_size(obj.bytes_resumed)} resumed from earlier partial files")
+
+    @admin.display(description="Rate limit")
+    def rate_limit_display(self, obj):
+        if not obj.rate_limit:
+            return "none (Settings' cap applies)"
+        return f"{job_page.human_size(obj.rate_limit)}/s"
 
     @admin.display(description="Duration")
     def duration_display(self, obj):
