@@ -146,3 +146,20 @@ def test_the_live_json_gives_a_stopped_variant_its_partial_label(admin_client, c
     assert data["variants"][0]["status_label"] == "partial (30 %)"
     listing = admin_client.get(reverse("admin:downloads_modelvariant_changelist")).content.decode()
     assert ">partial (30 %)</span>" in listing
+
+
+def test_pause_and_resume_need_the_download_permission_and_a_post(client, configured):
+    from tests.downloads.admin.test_security import VIEWER_PERMS, user_with
+
+    job = queued_q8()
+    viewer = user_with(*VIEWER_PERMS)
+    client.force_login(viewer)
+    for action in ("pause", "resume"):
+        url = reverse(f"admin:downloads_downloadjob_{action}", args=[job.pk])
+        assert client.post(url).status_code == 403
+        assert client.get(url).status_code == 405
+    assert client.post(reverse("admin:downloads_downloadjob_pause", args=[999999])).status_code == 403
+    page = client.get(job_url(job)).content.decode()
+    assert "Pause</button>" not in page and "Resume</button>" not in page  # buttons only for who may use them
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and not job.pause_requested
