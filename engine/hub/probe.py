@@ -20,7 +20,7 @@ PROBE_TIMEOUT = 10.0  # seconds; a person is waiting for the answer
 @dataclass(frozen=True)
 class Probe:
     ok: bool
-    kind: str  # reachable | http_error | dns | tls | refused | timeout | network
+    kind: str  # reachable | not_a_hub | http_error | dns | tls | refused | timeout | network
     message: str
     status: int | None = None
     elapsed_ms: int | None = None
@@ -40,14 +40,19 @@ def probe(endpoint: str, *, timeout: float = PROBE_TIMEOUT) -> Probe:
     except hf.transport_errors as exc:
         return _failure(endpoint, exc)
     elapsed = int((time.monotonic() - started) * 1000)
-    return _answer(endpoint, response.status_code, elapsed)
+    is_json = "json" in response.headers.get("Content-Type", "")
+    return _answer(endpoint, response.status_code, is_json, elapsed)
 
 
-def _answer(endpoint: str, status: int, elapsed: int) -> Probe:
+def _answer(endpoint: str, status: int, is_json: bool, elapsed: int) -> Probe:
     host = _host(endpoint)
-    if status in (200, 401, 403):
+    if status in (200, 401, 403) and is_json:
         return Probe(True, "reachable", f"{endpoint} is reachable: it answered like a Hugging Face Hub "
                                         f"in {elapsed} ms.", status, elapsed)
+    if status in (200, 401, 403):  # a web page, a login form or a proxy: something answers, not a Hub
+        return Probe(False, "not_a_hub", f"{host} answered (HTTP {status}), but with a web page, not the "
+                                         "Hub's API: check the address (the Hub's root, e.g. "
+                                         "https://huggingface.co) or a proxy in between.", status, elapsed)
     if status == 404:
         return Probe(True, "reachable", f"{endpoint} is reachable (answered in {elapsed} ms). It has no "
                                         "whoami (HTTP 404), as some mirrors don't: downloads work, but "

@@ -32,12 +32,39 @@ class _NoWhoami(BaseHTTPRequestHandler):
         pass
 
 
+class _WebPage(BaseHTTPRequestHandler):
+    """Any web server that answers every path with a page (a wrong address, or a proxy's login)."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        body = b"<!doctype html><title>Welcome</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _serve(handler):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.seen = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture
 def mirror_without_whoami():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NoWhoami)
-    server.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = _serve(_NoWhoami)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def web_page():
+    server = _serve(_WebPage)
     yield server
     server.shutdown()
     server.server_close()
@@ -111,6 +138,13 @@ def test_connection_to_a_mirror_without_whoami_is_reachable(admin_client, config
     result = admin_client.post(TEST_CONNECTION, {"hub_endpoint": url_of(mirror_without_whoami)},
                                HTTP_ACCEPT="application/json").json()
     assert result["ok"] and "It has no whoami (HTTP 404), as some mirrors don't" in result["message"]
+
+
+def test_connection_to_a_web_page_is_not_taken_for_a_hub(admin_client, configured, web_page):
+    result = admin_client.post(TEST_CONNECTION, {"hub_endpoint": url_of(web_page)},
+                               HTTP_ACCEPT="application/json").json()
+    assert (result["ok"], result["kind"]) == (False, "not_a_hub")
+    assert "answered (HTTP 200), but with a web page, not the Hub's API" in result["message"]
 
 
 def test_connection_without_javascript_reports_with_a_message(admin_client, configured, hub):
