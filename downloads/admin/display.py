@@ -101,8 +101,10 @@ def progress_bar(job: DownloadJob | None, *, variant_id: int | None = None, size
     if job is None:  # a hidden bar the live update can fill once a job appears
         return format_html('<div class="mh-progress" hidden{}></div>', follow)
     pct = f"{job.percent:.1f}"
-    extra = format_html(' <span class="mh-bytes" data-mh-job="{}" data-mh-field="bytes">{} / {}</span>',
-                        job.pk, human_size(job.bytes_done), human_size(job.bytes_total)) if sizes else ""
+    # Not "0 B / 0 B" before the size is known (a queued job's line says what it expects)
+    known = f"{human_size(job.bytes_done)} / {human_size(job.bytes_total)}" if job.bytes_total else ""
+    extra = format_html(' <span class="mh-bytes" data-mh-job="{}" data-mh-field="bytes">{}</span>',
+                        job.pk, known) if sizes else ""
     if rate:
         extra = format_html("{} {} {}", extra, live_speed(job), live_eta(job))
     return format_html(

@@ -128,7 +128,8 @@
           node.textContent = Number(item.percent).toFixed(1) + "%";
           break;
         case "bytes":
-          node.textContent = formatSize(item.bytes_done) + " / " + formatSize(item.bytes_total);
+          // not "0 B / 0 B" before the size is known (a queued job's line says what it expects)
+          node.textContent = item.bytes_total ? formatSize(item.bytes_done) + " / " + formatSize(item.bytes_total) : "";
           break;
         case "speed":
           node.textContent = active && item.speed_bps ? formatSize(item.speed_bps) + "/s" : "";

@@ -45,6 +45,7 @@ def test_a_queued_job_page_says_why_it_waits_and_shows_nothing_that_will_move(ad
     assert "field-commit" not in page and "Transfer</h2>" not in page and "field-bytes_total" not in page
     assert ": queued" not in page  # Django's str(job) in the breadcrumb would not follow the live badge
     assert "none (Settings&#x27; cap applies)" in page  # the rate limit, in words
+    assert "0 B / 0 B" not in page  # the size is not known yet: the queue line says what it expects
     assert not hidden(page, "cancel", job) and not hidden(page, "pause", job)
     assert hidden(page, "resume", job) and hidden(page, "retry", job)
 
