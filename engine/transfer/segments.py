@@ -259,6 +259,7 @@ class SegmentedDownload:
 
     def _hash(self, fd: int) -> None:
         hasher = new_hasher(self.remote.hash_algo, self.remote.size)
+        view = memoryview(bytearray(HASH_READ))
         pos = 0
         while pos < self.remote.size:
             with self.lock:
@@ -267,9 +268,11 @@ class SegmentedDownload:
             if avail <= pos:
                 return  # stopped before the whole file was here
             while pos < avail:
-                data = os.pread(fd, min(HASH_READ, avail - pos), pos)
-                if not data:
+                # into one buffer, reused: a new 4 MiB object per read would make glibc raise its mmap
+                # threshold and keep freed memory in per-thread arenas (see fetcher.CHUNK)
+                n = os.preadv(fd, [view[: min(HASH_READ, avail - pos)]], pos)
+                if not n:
                     return
-                hasher.update(data)
-                pos += len(data)
+                hasher.update(view[:n])
+                pos += n
         self._digest = hasher.hexdigest()

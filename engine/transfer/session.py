@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from engine.transfer.memory import return_freed_buffers
-
 
 def _explicit_auth_only(request: requests.PreparedRequest) -> requests.PreparedRequest:
     """Session-level auth that changes nothing: its presence stops requests' netrc lookup."""
@@ -27,7 +25,6 @@ def _explicit_auth_only(request: requests.PreparedRequest) -> requests.PreparedR
 class TransferSession(requests.Session):
     def __init__(self, pool: int):
         super().__init__()
-        return_freed_buffers()  # memory stays flat however many connections (memory.py)
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool * 2), max_retries=0)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
