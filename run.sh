@@ -14,5 +14,5 @@ echo "Ctrl-C stops the web server and the worker."
 $PY manage.py qcluster &
 worker=$!
 trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true' EXIT INT TERM
-.venv/bin/gunicorn modelhub.wsgi --bind "$addr" --workers "${MODELHUB_WEB_WORKERS:-2}" --threads 8 \
-  --access-logfile - --graceful-timeout 10
+# Workers, threads and the /hub pool: modelhub/gunicorn.conf.py (MODELHUB_WEB_WORKERS and friends).
+.venv/bin/gunicorn -c modelhub/gunicorn.conf.py --bind "$addr" --access-logfile -

@@ -49,12 +49,15 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise BenchError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def start_gunicorn(h: Harness, mh: ModelHub, *, nice: int = 0) -> str:
+def start_gunicorn(h: Harness, mh: ModelHub, *, nice: int = 0, worker: str = "hub") -> str:
+    """gunicorn as run.sh starts it (modelhub/gunicorn.conf.py); worker "gthread": gunicorn's own threaded
+    worker with the same threads, every request in one pool (the deployment before the /hub pool)."""
     port = free_port()
     log = open(h.path("logs", f"gunicorn-{port}.log"), "wb")  # noqa: SIM115 - the child writes it until killed
     niced = ["nice", "-n", str(nice)] if nice else []
-    h.spawn([*niced, tool("gunicorn"), "modelhub.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--threads", "8", "--log-level", "warning"], env=mh.env, stdout=log, stderr=log)  # as run.sh
+    plain = ["--worker-class", "gthread"] if worker == "gthread" else []
+    h.spawn([*niced, tool("gunicorn"), "-c", "modelhub/gunicorn.conf.py", *plain,
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], env=mh.env, stdout=log, stderr=log)
     wait_http(f"http://127.0.0.1:{port}/healthz")
     return f"http://127.0.0.1:{port}"
 
@@ -111,7 +114,7 @@ def admin_session(base: str) -> requests.Session:
 
 
 def round_of_clients(h: Harness, endpoint: str, token: str, clients: int, size: int, *, curl: bool = False,
-                     watch=None) -> dict:
+                     watch=None, nice: int = 0) -> dict:
     """`clients` concurrent downloads, `hf download` from empty caches (bytes checked), or curl to
     /dev/null (the server's side alone: curl costs little CPU); wall time of the slowest."""
     homes = [h.path("clients", str(i)) for i in range(clients)]
@@ -126,6 +129,8 @@ def round_of_clients(h: Harness, endpoint: str, token: str, clients: int, size: 
         else:
             cmd = [tool("hf"), "download", "--quiet", REPO, FILE]
             env = {**hf_env(endpoint, home), "HF_TOKEN": token, "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+        if nice:
+            cmd = ["nice", "-n", str(nice), *cmd]
         procs.append(h.spawn(cmd, env=env, stdout=open(home / "out", "wb"),  # noqa: SIM115
                              stderr=open(home / "err", "wb")))  # noqa: SIM115
     stop = threading.Event()
@@ -175,48 +180,73 @@ def main() -> None:
     ap.add_argument("--hub-nice", type=int, default=0, metavar="N",
                     help="serve /hub from a second gunicorn at this nice level, the admin from the first "
                          "(the split the README suggests for many clients); 0: one gunicorn for both")
+    ap.add_argument("--worker", choices=("hub", "gthread"), default="hub",
+                    help="hub: run.sh's worker (a /hub thread pool at lower priority); gthread: gunicorn's "
+                         "plain threaded worker, every request in one pool")
+    ap.add_argument("--client-nice", type=int, default=0, metavar="N",
+                    help="run the clients at this nice level: on one machine they stand in for the team's "
+                         "other machines, whose CPU the server does not share (19: they get what is left)")
+    ap.add_argument("--no-curl", action="store_true", help="skip the curl rounds")
     args = ap.parse_args()
     from modelhub.sizes import parse_size
 
     size = parse_size(args.size)
     with Harness(prefix="modelhub-bench-serving-") as h:
-        print(f"Serving benchmark: {describe_size(size)}, {args.clients} concurrent `hf download` clients, "
-              f"{args.runs} round(s) per server; temp dir {h.root}", flush=True)
-        repo = big_repo(h.path("repo"), REPO, {FILE: size})
-        hub = HubServer(h, [repo], name="origin")
-        mh = ModelHub(h)
-        mh.setup(hub.url)
-        job = mh.download(REPO).extra["job"]
-        mh.manage("ensure_admin", env={"MODELHUB_ADMIN_USER": ADMIN_USER,
-                                       "MODELHUB_ADMIN_PASSWORD": ADMIN_PASSWORD}).ok()
-        token = mh.manage("api_token", "create", ADMIN_USER).ok().out.strip().splitlines()[-1]
-        blob = Path(job["path"], FILE).resolve()
-        sha256 = hashlib.sha256(blob.read_bytes()).hexdigest()
-        hub.stop()  # the origin is not needed any more: nothing may come from it
+        try:
+            run(h, args, size)
+        except BenchError:
+            for log in sorted(h.logs.glob("gunicorn-*.log")):  # the server's side of a failed round
+                print(f"--- {log.name} (last lines)\n{log.read_text(errors='replace')[-3000:]}", flush=True)
+            raise
 
-        base = start_gunicorn(h, mh)
-        session = admin_session(base)
-        idle: list[float] = []
-        poller(session, f"{base}{PROGRESS}", idle, 0.05)(_stop_after(2.0))
-        nginx = start_nginx(h, blob, job["commit"], sha256, size)
-        hub_base = start_gunicorn(h, mh, nice=args.hub_nice) if args.hub_nice else base
-        servers = {"modelhub": f"{hub_base}/hub", "nginx": nginx}
-        results: dict[str, list[dict]] = {}
-        busy: dict[str, list[float]] = {}
-        for _ in range(args.runs):
-            for curl in (False, True):
-                for server, endpoint in servers.items():
-                    if endpoint is None:
-                        continue
-                    key = server + (" curl" if curl else "")
-                    # The admin is polled during nginx's rounds too: what the machine's load alone costs it.
-                    watch = poller(session, f"{base}{PROGRESS}", busy.setdefault(key, []))
-                    results.setdefault(key, []).append(
-                        round_of_clients(h, endpoint, token, args.clients, size, curl=curl, watch=watch))
-        split = f", /hub on its own gunicorn at nice {args.hub_nice}" if args.hub_nice else ""
-        print(f"\n{args.clients} clients × {describe_size(size)}; gunicorn 2 workers × 8 threads as run.sh "
-              f"(sendfile){split}")
-        report(results, sha256, idle, busy)
+
+def run(h: Harness, args, size: int) -> None:
+    print(f"Serving benchmark: {describe_size(size)}, {args.clients} concurrent `hf download` clients, "
+          f"{args.runs} round(s) per server; temp dir {h.root}", flush=True)
+    repo = big_repo(h.path("repo"), REPO, {FILE: size})
+    hub = HubServer(h, [repo], name="origin")
+    mh = ModelHub(h)
+    mh.setup(hub.url)
+    job = mh.download(REPO).extra["job"]
+    mh.manage("ensure_admin", env={"MODELHUB_ADMIN_USER": ADMIN_USER,
+                                   "MODELHUB_ADMIN_PASSWORD": ADMIN_PASSWORD}).ok()
+    token = mh.manage("api_token", "create", ADMIN_USER).ok().out.strip().splitlines()[-1]
+    blob = Path(job["path"], FILE).resolve()
+    sha256 = hashlib.sha256(blob.read_bytes()).hexdigest()
+    hub.stop()  # the origin is not needed any more: nothing may come from it
+
+    load_before = _load()
+    base = start_gunicorn(h, mh, worker=args.worker)
+    session = admin_session(base)
+    idle: list[float] = []
+    poller(session, f"{base}{PROGRESS}", idle, 0.05)(_stop_after(2.0))
+    nginx = start_nginx(h, blob, job["commit"], sha256, size)
+    hub_base = start_gunicorn(h, mh, nice=args.hub_nice, worker=args.worker) if args.hub_nice else base
+    servers = {"modelhub": f"{hub_base}/hub", "nginx": nginx}
+    results: dict[str, list[dict]] = {}
+    busy: dict[str, list[float]] = {}
+    for _ in range(args.runs):
+        for curl in (False,) if args.no_curl else (False, True):
+            for server, endpoint in servers.items():
+                if endpoint is None:
+                    continue
+                key = server + (" curl" if curl else "")
+                # The admin is polled during nginx's rounds too: what the machine's load alone costs it.
+                watch = poller(session, f"{base}{PROGRESS}", busy.setdefault(key, []))
+                results.setdefault(key, []).append(
+                    round_of_clients(h, endpoint, token, args.clients, size, curl=curl, watch=watch,
+                                 nice=args.client_nice))
+    split = f", /hub on its own gunicorn at nice {args.hub_nice}" if args.hub_nice else ""
+    pools = ("2 workers × 8 threads + 32 /hub threads at nice +10 (run.sh)" if args.worker == "hub"
+             else "gunicorn's gthread, 2 workers × 8 threads")
+    clients = f", clients at nice {args.client_nice}" if args.client_nice else ""
+    print(f"\n{args.clients} clients × {describe_size(size)}; {pools}, sendfile{split}{clients}; "
+          f"load average before: {load_before}, after: {_load()}")
+    report(results, sha256, idle, busy)
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
 
 
 def _stop_after(seconds: float) -> threading.Event:
@@ -243,6 +273,8 @@ def report(results: dict, sha256: str, idle: list[float], busy: dict) -> None:
     rows = []
     for suffix, what in (("", "`hf download` clients"), (" curl", "curl clients (server side only)")):
         ours, theirs = agg("modelhub" + suffix), agg("nginx" + suffix)
+        if ours is None:  # --no-curl
+            continue
         rows += [
             (f"ModelHub /hub, {what}", f"{ours / MB:,.0f} MB/s aggregate", walls("modelhub" + suffix)),
             (f"nginx, {what}", f"{theirs / MB:,.0f} MB/s aggregate" if theirs else "N/A",

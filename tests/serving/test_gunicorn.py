@@ -24,24 +24,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn(transactional_db, artifacts_dir):
+def start_gunicorn(artifacts_dir, *extra: str, **env: str):
+    """gunicorn with run.sh's configuration (modelhub/gunicorn.conf.py), one worker process."""
     port = free_port()
     log = open(artifacts_dir / "serving-gunicorn.log", "ab")  # noqa: SIM115 - the child writes it
-    proc = subprocess.Popen([GUNICORN, "modelhub.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                             "--threads", "4", "--access-logfile", "-"], cwd=workers.ROOT,
-                            env=workers.subprocess_env(), stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([GUNICORN, "-c", "modelhub/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "1", "--access-logfile", "-", *extra], cwd=workers.ROOT,
+                            env=workers.subprocess_env(**env), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
         try:
-            return requests.get(f"{url}/hub/api/whoami-v2", timeout=1).status_code == 401
-        except requests.ConnectionError:
+            return requests.get(f"{url}/hub/api/whoami-v2", timeout=5).status_code == 401
+        except requests.RequestException:  # not listening yet, or the first request still loading Django
             return False
 
     try:
         workers.wait_for(up, timeout=30, message="gunicorn to answer")
+    except BaseException:
+        workers.stop(proc)
+        log.close()
+        raise
+    return proc, url, log
+
+
+@pytest.fixture
+def gunicorn(transactional_db, artifacts_dir):
+    proc, url, log = start_gunicorn(artifacts_dir)
+    try:
         yield url
     finally:
         workers.stop(proc)

@@ -1,0 +1,87 @@
+"""Pulls cannot starve the admin: under run.sh's gunicorn (modelhub.webserver's worker) /hub requests run in
+a thread pool of their own at a lower CPU priority. Clients that stop reading hold their /hub threads in
+sendfile(2) for as long as they like; the admin still answers. With gunicorn's plain gthread worker and
+the same number of threads, it does not (the reason for the worker)."""
+
+import hashlib
+import os
+import socket
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests import workers
+from tests.modelfiles import make_safetensors
+from tests.serving.conftest import install
+from tests.serving.test_gunicorn import start_gunicorn
+
+STALLED = 4  # clients that never read: more than the /hub pool and the admin's pool each hold
+
+
+def stalled_pull(url: str, path: str, token: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+                 f"\r\n".encode())
+    return sock
+
+
+def read_body(sock: socket.socket) -> bytes:
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed before the headers"
+        head += chunk
+    head, _, body = head.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:")))
+    data = bytearray(body)
+    while len(data) < length:
+        chunk = sock.recv(1 << 20)
+        assert chunk, "connection closed before the whole body"
+        data += chunk
+    return bytes(data)
+
+
+def thread_nice_values(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    values = []
+    for tid in os.listdir(f"/proc/{children[0]}/task"):
+        stat = Path(f"/proc/{children[0]}/task/{tid}/stat").read_text()
+        values.append(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+    return values
+
+
+@pytest.mark.parametrize("worker", ["modelhub", "gthread"])
+def test_stalled_pulls_do_not_take_the_admins_threads(transactional_db, configured, hub, token, artifacts_dir,
+                                                    worker):
+    data = make_safetensors({"w": ("F32", [2048, 4096])})  # 32 MiB: more than the socket buffers hold
+    hub.add_repo("org/big", {"model.safetensors": data, "config.json": b"{}"})
+    install("org/big", kind="files")
+    plain = ("--worker-class", "gthread") if worker == "gthread" else ()
+    proc, url, log = start_gunicorn(artifacts_dir, *plain, MODELHUB_WEB_THREADS="2", MODELHUB_HUB_THREADS="2")
+    pulls = []
+    try:
+        pulls = [stalled_pull(url, "/hub/org/big/resolve/main/model.safetensors", token)
+                 for _ in range(STALLED)]
+        if worker == "gthread":  # every thread is in a transfer that never ends: the admin waits
+            with pytest.raises(requests.Timeout):
+                requests.get(f"{url}/admin/login/", timeout=3)
+            return
+        # The pulls have reached their threads (2 in sendfile, 2 queued behind them) ...
+        workers.wait_for(lambda: sorted(thread_nice_values(proc.pid)).count(10) >= 2, timeout=30,
+                         message="the /hub threads to start, at nice 10")
+        # ... and the admin answers regardless, from threads at the usual priority.
+        page = requests.get(f"{url}/admin/login/", timeout=20)
+        assert page.status_code == 200 and "Log in" in page.text
+    finally:
+        for sock in pulls[1:]:  # hanging up ends their transfers: the first is served, whatever its turn
+            sock.close()
+        body = read_body(pulls[0]) if pulls and worker != "gthread" else None
+        for sock in pulls[:1]:
+            sock.close()
+        workers.stop(proc)
+        log.close()
+    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(data).hexdigest()
