@@ -39,6 +39,9 @@ class SettingSerializer(serializers.Serializer):
     hub_allow_anonymous = serializers.BooleanField()
     hub_on_demand = serializers.BooleanField()
     hf_token = TokenSerializer()
+    webhook_urls = serializers.ListField(child=serializers.CharField(),
+                                         help_text="Where job and status events go (README, Webhooks).")
+    webhook_secret = serializers.CharField(help_text="'set, ending …ab12' or 'not set'; never the secret.")
     updated_at = serializers.DateTimeField()
 
 
@@ -85,7 +88,13 @@ class SettingChangeSerializer(StrictSerializer):
     confirm_token_endpoint = serializers.BooleanField(
         required=False, help_text="Send the saved token to the endpoint in effect (needs the permission "
                                   "'Can send the saved HF token to a new Hub endpoint').")
-
+    webhook_urls = serializers.ListField(
+        child=TextField(max_length=2000), required=False, max_length=100,
+        help_text="Replaces the list; http(s) URLs without credentials.")
+    webhook_secret = TextField(required=False, write_only=True, max_length=1000, trim_whitespace=True,
+                               help_text="A new signing secret, at least 16 characters (write-only).")
+    clear_webhook_secret = serializers.BooleanField(required=False,
+                                                    help_text="Clear the secret: deliveries stop.")
 
 
 class SettingChangedSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from settings_app.forms import SettingForm
 from settings_app.models import Setting
 from settings_app.services import endpoint_change_message, storage_dir_problem
 from settings_app.tokens import resolve_token
+from webhooks import config as webhook_config
 
 TOKEN_FIELDS = ("hf_token", "clear_token", "confirm_token_endpoint")
 
@@ -33,6 +34,9 @@ def setting_data(setting: Setting) -> dict:
         "effective_min_free_space": setting.effective_min_free_space,
         "hf_token": {"set": bool(token.value), "description": token.describe(), "source": token.source,
                      "saved": bool(setting.hf_token_encrypted)},
+        "webhook_urls": webhook_config.urls(setting),
+        "webhook_secret": (f"set, ending …{setting.webhook_secret_last4}" if setting.webhook_secret_encrypted
+                           else "not set"),
         "updated_at": setting.updated_at,
     }
 
@@ -53,6 +57,8 @@ class Settings(APIView):
         typed = SettingChangeSerializer(data=request.data)
         typed.is_valid(raise_exception=True)
         changes = dict(typed.validated_data)
+        if "webhook_urls" in changes:  # the form takes them as its textarea does: one per line
+            changes["webhook_urls"] = "\n".join(changes["webhook_urls"])
         setting = Setting.load()
         if changes.get("confirm_token_endpoint"):
             permissions.require(request.user, permissions.CONFIRM_TOKEN_ENDPOINT)

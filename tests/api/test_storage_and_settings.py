@@ -105,3 +105,27 @@ def test_confirming_the_token_for_a_new_endpoint_needs_its_own_permission(operat
                                       "settings_app.confirm_token_endpoint"))
     confirmed = boss.patch("/api/v1/settings/", {"confirm_token_endpoint": True}, format="json").json()
     assert confirmed["settings"]["hf_token"]["source"] == "settings"
+
+
+def test_webhooks_are_set_through_the_api_and_the_secret_is_never_shown(operator, configured):
+    secret = "whsec-" + "s3cr3t" * 4
+    response = operator.patch("/api/v1/settings/", {"webhook_urls": ["http://127.0.0.1:9/hook",
+                                                                     "https://ops.example/modelhub"],
+                                                    "webhook_secret": secret}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()["settings"]
+    assert body["webhook_urls"] == ["http://127.0.0.1:9/hook", "https://ops.example/modelhub"]
+    assert body["webhook_secret"] == f"set, ending …{secret[-4:]}"
+    assert secret not in response.content.decode()
+    assert secret not in operator.get("/api/v1/settings/").content.decode()
+    assert all(secret not in e.change_message for e in LogEntry.objects.all())
+
+    for bad in ({"webhook_urls": ["ftp://ops.example/x"]}, {"webhook_urls": ["https://u:pw@ops.example/"]},
+                {"webhook_urls": "https://ops.example/"}, {"webhook_secret": "short"}):
+        body = assert_error(operator.patch("/api/v1/settings/", bad, format="json"), 400, "invalid_input")
+        assert "pw" not in str(body["errors"]), body
+    cleared = operator.patch("/api/v1/settings/", {"webhook_urls": [], "clear_webhook_secret": True},
+                             format="json")
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["settings"]["webhook_urls"] == []
+    assert cleared.json()["settings"]["webhook_secret"] == "not set"
