@@ -3,10 +3,12 @@
 The Hub's CDN and many corporate proxies cap each TCP connection, so one stream fills a fraction of
 a fast link (hf_transfer used 100 ranged connections; hf_xet adapts between 1 and 64). A large file
 starts with a few connections; after each measured window in which every connection was flowing,
-the count is multiplied while throughput grew by at least GAIN, and stops growing the first time it
-did not (the link is full, the server limits, or a rate cap holds). New connections split the
-largest remaining segment, so every byte is still fetched once, segments stay resumable and the
-hash still follows the written prefix.
+the count is multiplied while throughput grew by at least GAIN, and stops growing when it did not in
+MISSES windows in a row (the link is full, the server limits, or a rate cap holds). One window is not
+enough to stop: on a busy machine a single 0.3 s window can come out slow for reasons that have
+nothing to do with the link, and stopping then would leave the file at half its speed for good. New
+connections take the next piece of the file, or half of the largest range left (segments.py), so
+every byte is still fetched once, segments stay resumable and the hash still follows the prefix.
 """
 
 import time
@@ -16,6 +18,7 @@ START = 8        # a large file opens with this many: most links are wider than 
 STEP = 2         # each window that paid off multiplies the connections by this
 GAIN = 1.25      # a window pays off when throughput grew by at least this factor
 WINDOW = 0.3     # seconds measured per window, once every connection delivers bytes
+MISSES = 2       # windows in a row without GAIN before the growth stops
 MIN_SPLIT = 8 << 20  # a segment is split only when at least twice this is left of it
 
 
@@ -25,6 +28,7 @@ class Ramp:
     connections: int = 0         # how many it has now
     settled: bool = False        # growth stopped: throughput no longer followed the connections
     best: float = 0.0            # bytes/s measured with the connections before the last addition
+    misses: int = 0              # windows in a row that did not pay off
     _mark: float | None = field(default=None, repr=False)
     _mark_bytes: int = field(default=0, repr=False)
 
@@ -49,8 +53,10 @@ class Ramp:
         rate = (received - self._mark_bytes) / (now - self._mark)
         self._mark = None
         if self.best and rate < self.best * GAIN:
-            self.settled = True
+            self.misses += 1
+            self.settled = self.misses >= MISSES  # else measure the same connections once more
             return self.connections
+        self.misses = 0
         self.best = rate
         self.connections = min(self.limit, self.connections * STEP)
         return self.connections
