@@ -10,6 +10,7 @@ from django.db.models import Count, OuterRef, Subquery, Sum
 from django.urls import reverse
 
 from downloads.admin.display import human_size, linkify, progress_bar, state_badge
+from downloads.jobs.queue import QueueSnapshot
 from downloads.models import DownloadJob, JobEvent, JobState, ModelVariant, PreviousStorage, VariantStatus
 from downloads.storage.overview import volume_usage
 from settings_app.models import Setting
@@ -35,9 +36,14 @@ def dashboard(request) -> dict:
                  .aggregate(b=Sum("size_bytes"))["b"])
     active = list(DownloadJob.objects.active().select_related("variant")
                   .order_by("created_at")[:ACTIVE_SHOWN])
+    queue = QueueSnapshot.take()
     return {
-        "active": [{"job": j, "state": state_badge(j), "bar": progress_bar(j),
+        "active": [{"job": j, "state": state_badge(j), "bar": progress_bar(j), "queue": queue.explain(j),
                     "url": reverse("admin:downloads_downloadjob_change", args=[j.pk])} for j in active],
+        "paused": [{"job": j, "url": reverse("admin:downloads_downloadjob_change", args=[j.pk]),
+                    "resume_url": reverse("admin:downloads_downloadjob_resume", args=[j.pk]),
+                    "kept": human_size(j.variant.partial_bytes) if j.variant.partial_bytes else ""}
+                   for j in _latest(JobState.PAUSED, ACTIVE_SHOWN)],
         "failures": _failures(),
         "storage": storage,
         "usage": usage,
@@ -56,12 +62,16 @@ def dashboard(request) -> dict:
     }
 
 
+def _latest(state: str, limit: int) -> list[DownloadJob]:
+    """Jobs in `state` that are their variant's latest job (a later job means it was dealt with)."""
+    latest = (DownloadJob.objects.filter(variant=OuterRef("variant")).order_by("-created_at", "-id")
+              .values("pk")[:1])
+    return list(DownloadJob.objects.filter(state=state, pk=Subquery(latest)).select_related("variant")
+                .order_by("-finished_at", "-id")[:limit])
+
+
 def _failures() -> list[Failure]:
     """Variants whose latest job failed: the ones a person has to act on (a later success or a retry
     in progress means it is handled). Newest first, each with its guidance."""
-    latest = (DownloadJob.objects.filter(variant=OuterRef("variant")).order_by("-created_at", "-id")
-              .values("pk")[:1])
-    jobs = (DownloadJob.objects.filter(state=JobState.FAILED, pk=Subquery(latest)).select_related("variant")
-            .order_by("-finished_at", "-id")[:FAILURES_SHOWN])
     return [Failure(j, linkify(j.guidance), reverse("admin:downloads_downloadjob_retry", args=[j.pk]))
-            for j in jobs]
+            for j in _latest(JobState.FAILED, FAILURES_SHOWN)]

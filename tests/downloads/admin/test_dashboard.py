@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from downloads import services
+from downloads.jobs import control
 from tests.downloads.admin.helpers import run_queued
 from tests.modelfiles import make_gguf
 from tests.storage_helpers import staff_user
@@ -49,3 +50,19 @@ def test_the_task_queue_app_is_for_superusers_only(client, admin_client, configu
     client.force_login(viewer)
     page = client.get(HOME).content.decode()
     assert "app-django_q" not in page and 'id="mh-dashboard"' in page and ">Retry</button>" not in page
+
+
+def test_queued_jobs_say_why_they_wait_and_paused_ones_offer_resume(admin_client, configured, hub):
+    hub.add_repo("org/wait", {"m-Q4_K_M.gguf": make_gguf(), "m-Q8_0.gguf": make_gguf()})
+    first, _ = services.get_or_create_variant(repo_id="org/wait", include=["m-Q4_K_M.gguf"], name="Q4")
+    second, _ = services.get_or_create_variant(repo_id="org/wait", include=["m-Q8_0.gguf"], name="Q8")
+    (held, _), (queued, _) = services.enqueue_downloads([first, second])
+    control.pause(held)
+    page = admin_client.get(HOME).content.decode()
+    active = page.split('id="mh-active"')[1].split('id="mh-attention"')[0]
+    assert "org/wait [Q8]" in active and "1st in line" in active, active
+    paused = active.split('class="mh-dash-row mh-paused"')[1]
+    assert "org/wait [Q4]" in paused and ">paused</span>" in paused and ">Resume</button>" in paused
+    assert reverse("admin:downloads_downloadjob_resume", args=[held.pk]) in paused
+    admin_client.post(reverse("admin:downloads_downloadjob_resume", args=[held.pk]))
+    assert "mh-paused" not in admin_client.get(HOME).content.decode()
