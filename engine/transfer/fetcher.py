@@ -35,12 +35,11 @@ from engine.verify import hash_file
 
 log = logging.getLogger(__name__)
 
-# Bytes asked per socket read / file write. Below glibc's mmap threshold (128 KiB), so each read's new
-# bytes object comes from, and goes back to, malloc's arenas: with 1 MiB reads glibc mmaps the first
-# ones, raises its threshold when they are freed, and then keeps freed reads in a per-thread arena;
-# with dozens of connection threads a 4-file repo peaked at ~200 MB RSS instead of ~100 MB. More
-# reads per byte (a few microseconds each) cost less than those mmaps and their page faults did.
-CHUNK = 112 << 10
+# Bytes asked per socket read / file write. Each read is a new bytes object; glibc mmaps the first
+# large ones, raises its mmap threshold when they are freed, and from then on keeps freed reads in
+# per-thread arenas. With dozens of connection threads, 1 MiB reads made a 4-file repo peak at
+# ~165 MB RSS, 256 KiB at ~125 MB; smaller still costs loopback speed (more reads per byte).
+CHUNK = 256 << 10
 
 
 @dataclass(frozen=True)
