@@ -79,7 +79,8 @@ def polls_are_not_logged(url: str, cookie: str, log_path: Path) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_logs_no_line_per_progress_poll(session_cookie, configured, artifacts_dir):
     log_path = artifacts_dir / "quiet-polls-gunicorn.log"
-    proc, url = serve([GUNICORN, "modelhub.wsgi", "--workers", "1", "--threads", "4", "--access-logfile", "-",
+    # run.sh's configuration (its worker class sends /hub to a pool of its own), one process
+    proc, url = serve([GUNICORN, "-c", "modelhub/gunicorn.conf.py", "--workers", "1", "--access-logfile", "-",
                        "--bind"], log_path)
     try:
         polls_are_not_logged(url, session_cookie, log_path)
