@@ -6,6 +6,7 @@ the same number of threads, it does not (the reason for the worker)."""
 import hashlib
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,20 @@ def test_stalled_pulls_do_not_take_the_admins_threads(transactional_db, configur
         workers.stop(proc)
         log.close()
     assert hashlib.sha256(body).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_request_line_that_comes_late_is_served(transactional_db, configured, artifacts_dir):
+    """A connection with nothing to read waits on the poller (not in a thread) until its first bytes come,
+    then goes to the pool they name: /hub's or the admin's."""
+    proc, url, log = start_gunicorn(artifacts_dir)
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        for path, status in (("/hub/api/whoami-v2", b"401"), ("/admin/login/", b"200")):
+            with socket.create_connection((host, int(port)), timeout=20) as sock:
+                time.sleep(0.5)  # connected, silent: the worker has accepted it by now
+                request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+                sock.sendall(request.encode())
+                assert sock.recv(12).split(b" ")[1] == status, path
+    finally:
+        workers.stop(proc)
+        log.close()
