@@ -1,18 +1,20 @@
 """The one client that talks to the Hub about metadata: revisions, file lists, whoami.
 
-Metadata goes through huggingface_hub's HfApi (endpoint and token as configured; its error classes,
-mapped to codes by `Refusals`); bytes are fetched by engine.transfer, which asks this client for
-URLs, the headers a request may carry (engine.hub.origins) and what a failed response means.
+Metadata goes through huggingface_hub's HTTP client (endpoint and token as configured; its error
+classes, mapped to codes by `Refusals`); bytes are fetched by engine.transfer, which asks this client
+for URLs, the headers a request may carry (engine.hub.origins) and what a failed response means.
 """
 
 import logging
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import TypeVar
 from urllib.parse import quote
 
 from engine.errors import ErrorCode, HubError
 from engine.hub import answers, card, listings, origins, search
+from engine.hub.info import RepoInfo, info_url
 from engine.hub.lazy import hf
 from engine.hub.refusals import Refusals, header_of, status_of
 from engine.hub.repo import RemoteFile, RepoFacts, RepoOverview, RepoSnapshot
@@ -38,13 +40,17 @@ class HubClient(Refusals):
         self.token_source = token_source
         self.token_problem = token_problem  # why a configured token is held back (settings-unconfirmed)
         self.backoff = backoff or Backoff(retries=4, base=0.5, cap=10)
-        # token=False: never let huggingface_hub fall back to HF_TOKEN or its token file on its own;
-        # which token applies is decided by settings_app.tokens.
-        from huggingface_hub import HfApi
-
-        self.api = HfApi(endpoint=self.endpoint, token=token or False, library_name="modelhub")
         origins.bind(token, self.endpoint)
         origins.install()  # with or without a token: metadata calls are paced by the rate limit (quota.py)
+
+    @cached_property
+    def api(self):
+        """huggingface_hub's HfApi (for whoami), imported on first use: ~0.1-0.3 s (info.py)."""
+        from huggingface_hub import HfApi
+
+        # token=False: never let huggingface_hub fall back to HF_TOKEN or its token file on its own;
+        # which token applies is decided by settings_app.tokens.
+        return HfApi(endpoint=self.endpoint, token=self.token or False, library_name="modelhub")
 
     # --- metadata
     def snapshot(self, repo_id: str, repo_type: str, revision: str) -> RepoSnapshot:
@@ -88,10 +94,20 @@ class HubClient(Refusals):
     def _info(self, repo_id: str, repo_type: str, revision: str):
         """The Hub's repo info at a revision (with the commit it resolves to), and the error context."""
         ctx = {"repo_id": repo_id, "repo_type": repo_type, "revision": revision}
-        info = self._call(lambda: self.api.repo_info(repo_id, revision=revision, repo_type=repo_type,
-                                                              timeout=API_TIMEOUT), ctx)
+        info = self._call(lambda: self._get_info(repo_id, repo_type, revision), ctx)
         answers.commit(info.sha, endpoint=self.endpoint, **ctx)  # also refuses a missing one
         return info, ctx
+
+    def _get_info(self, repo_id: str, repo_type: str, revision: str) -> RepoInfo:
+        """GET the repo info (the URL HfApi.repo_info asks, without importing HfApi: info.py)."""
+        headers = hf.utils.build_hf_headers(token=self.token or False, library_name="modelhub")
+        response = hf.utils.get_session().get(info_url(self.endpoint, repo_id, repo_type, revision),
+                                              headers=headers, timeout=API_TIMEOUT)
+        hf.utils.hf_raise_for_status(response)
+        data = response.json()
+        if not isinstance(data, dict):
+            raise TypeError("the repo info is not a JSON object")  # MALFORMED: a protocol error
+        return RepoInfo(data)
 
     def _listing(self, repo_id: str, repo_type: str, commit: str, ctx: dict) -> list[RemoteFile]:
         """The commit's files, from a listing made moments ago if there is one (listings.py)."""
