@@ -99,3 +99,23 @@ def test_dataset_info_and_hf_hub_download_of_a_dataset(configured, hub, client, 
     assert_same_as_origin(hub, "org/data", Path(folder), files, "dataset")
     # A dataset is not a model: the model routes do not find it.
     assert not client.repo_exists("org/data")
+
+
+def test_hf_file_system_lists_and_reads(configured, hub, client):
+    """HfFileSystem (what the datasets library reads through): an expanded listing, a glob, ranged reads."""
+    from huggingface_hub import HfFileSystem
+
+    files = {"data/train.jsonl": b'{"text": "a"}\n' * 100, "README.md": b"# data"}
+    repo = hub.add_repo("org/data", files, repo_type="dataset")
+    install("org/data", repo_type="dataset")
+    fs = HfFileSystem(endpoint=client.endpoint, token=client.token)
+    listed = {e["name"]: e for e in fs.ls("datasets/org/data", detail=True)}
+    assert set(listed) == {"datasets/org/data/README.md", "datasets/org/data/data"}
+    assert listed["datasets/org/data/README.md"]["size"] == len(files["README.md"])
+    assert fs.glob("datasets/org/data/**/*.jsonl") == ["datasets/org/data/data/train.jsonl"]
+    assert fs.cat("datasets/org/data/data/train.jsonl") == files["data/train.jsonl"]
+    with fs.open("datasets/org/data/data/train.jsonl", "rb") as fh:
+        fh.seek(14)
+        assert fh.read(14) == files["data/train.jsonl"][14:28]
+    info = fs.info("datasets/org/data/README.md", expand_info=True)
+    assert info["last_commit"].oid == repo.sha and info["lfs"] is None
