@@ -118,12 +118,14 @@ class ModelHub:
         return res
 
     def partial_size(self, repo_id: str) -> int | None:
-        """Bytes of the repo's `blobs/*.incomplete` partial, or None when there is none."""
+        """Bytes written to the repo's `blobs/*.incomplete` partial, or None when there is none. A
+        segmented partial is sparse at its full size from the start: its allocated blocks count."""
         blobs = self.storage / f"models--{repo_id.replace('/', '--')}" / "blobs"
         try:
             for p in blobs.iterdir():
                 if p.name.endswith(".incomplete"):
-                    return p.stat().st_size
+                    st = p.stat()
+                    return min(st.st_size, st.st_blocks * 512)
         except OSError:
             pass
         return None
