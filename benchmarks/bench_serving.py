@@ -49,7 +49,8 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise BenchError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def start_gunicorn(h: Harness, mh: ModelHub, *, nice: int = 0, worker: str = "hub") -> str:
+def start_gunicorn(h: Harness, mh: ModelHub, *, nice: int = 0, worker: str = "hub", hub_threads_nice: int = 10
+                   ) -> str:
     """gunicorn as run.sh starts it (modelhub/gunicorn.conf.py); worker "gthread": gunicorn's own threaded
     worker with the same threads, every request in one pool (the deployment before the /hub pool)."""
     port = free_port()
@@ -57,7 +58,8 @@ def start_gunicorn(h: Harness, mh: ModelHub, *, nice: int = 0, worker: str = "hu
     niced = ["nice", "-n", str(nice)] if nice else []
     plain = ["--worker-class", "gthread"] if worker == "gthread" else []
     h.spawn([*niced, tool("gunicorn"), "-c", "modelhub/gunicorn.conf.py", *plain,
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], env=mh.env, stdout=log, stderr=log)
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            env={**mh.env, "MODELHUB_HUB_NICE": str(hub_threads_nice)}, stdout=log, stderr=log)
     wait_http(f"http://127.0.0.1:{port}/healthz")
     return f"http://127.0.0.1:{port}"
 
@@ -183,6 +185,8 @@ def main() -> None:
     ap.add_argument("--worker", choices=("hub", "gthread"), default="hub",
                     help="hub: run.sh's worker (a /hub thread pool at lower priority); gthread: gunicorn's "
                          "plain threaded worker, every request in one pool")
+    ap.add_argument("--hub-threads-nice", type=int, default=10, metavar="N",
+                    help="MODELHUB_HUB_NICE for run.sh's worker: how much lower the /hub threads' priority")
     ap.add_argument("--client-nice", type=int, default=0, metavar="N",
                     help="run the clients at this nice level: on one machine they stand in for the team's "
                          "other machines, whose CPU the server does not share (19: they get what is left)")
@@ -216,12 +220,13 @@ def run(h: Harness, args, size: int) -> None:
     hub.stop()  # the origin is not needed any more: nothing may come from it
 
     load_before = _load()
-    base = start_gunicorn(h, mh, worker=args.worker)
+    base = start_gunicorn(h, mh, worker=args.worker, hub_threads_nice=args.hub_threads_nice)
     session = admin_session(base)
     idle: list[float] = []
     poller(session, f"{base}{PROGRESS}", idle, 0.05)(_stop_after(2.0))
     nginx = start_nginx(h, blob, job["commit"], sha256, size)
-    hub_base = start_gunicorn(h, mh, nice=args.hub_nice, worker=args.worker) if args.hub_nice else base
+    hub_base = start_gunicorn(h, mh, nice=args.hub_nice, worker=args.worker,
+                                  hub_threads_nice=args.hub_threads_nice) if args.hub_nice else base
     servers = {"modelhub": f"{hub_base}/hub", "nginx": nginx}
     results: dict[str, list[dict]] = {}
     busy: dict[str, list[float]] = {}
@@ -237,7 +242,8 @@ def run(h: Harness, args, size: int) -> None:
                     round_of_clients(h, endpoint, token, args.clients, size, curl=curl, watch=watch,
                                  nice=args.client_nice))
     split = f", /hub on its own gunicorn at nice {args.hub_nice}" if args.hub_nice else ""
-    pools = ("2 workers × 8 threads + 32 /hub threads at nice +10 (run.sh)" if args.worker == "hub"
+    pools = (f"2 workers × 8 threads + 32 /hub threads at nice +{args.hub_threads_nice} (run.sh)"
+             if args.worker == "hub"
              else "gunicorn's gthread, 2 workers × 8 threads")
     clients = f", clients at nice {args.client_nice}" if args.client_nice else ""
     print(f"\n{args.clients} clients × {describe_size(size)}; {pools}, sendfile{split}{clients}; "

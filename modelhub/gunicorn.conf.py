@@ -15,5 +15,6 @@ wsgi_app = "modelhub.wsgi"
 worker_class = "modelhub.webserver.HubThreadWorker"
 workers = env.integer("MODELHUB_WEB_WORKERS", 2, minimum=1, maximum=64)
 threads = env.integer("MODELHUB_WEB_THREADS", 8, minimum=1, maximum=256)
-sendfile = True
+# No `sendfile` here: gunicorn reads any value of that setting, True included, as "disabled" (it exists as
+# --no-sendfile); left unset, files go out with sendfile(2). tests/serving/test_webserver.py checks it.
 graceful_timeout = 10

@@ -103,3 +103,18 @@ def test_a_request_line_that_comes_late_is_served(transactional_db, configured, 
     finally:
         workers.stop(proc)
         log.close()
+
+
+def test_run_sh_config_keeps_sendfile_on():
+    """gunicorn takes any value of its `sendfile` setting, True included, as --no-sendfile: files would then
+    be copied through Python, 512 KiB at a time, holding the GIL between the admin's requests."""
+    import runpy
+
+    from gunicorn.config import Config
+
+    cfg = Config()
+    for name, value in runpy.run_path(str(workers.ROOT / "modelhub" / "gunicorn.conf.py")).items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    assert cfg.worker_class_str == "modelhub.webserver.HubThreadWorker"
+    assert cfg.sendfile is True and not cfg.is_ssl
