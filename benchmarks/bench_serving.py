@@ -4,6 +4,7 @@ a logged-in admin polls the progress endpoint. One command:
 
     .venv/bin/python -m benchmarks.bench_serving                 # 1 GiB, 8 clients, 2 rounds each
     .venv/bin/python -m benchmarks.bench_serving --size 256MiB --clients 4 --runs 1
+    .venv/bin/python -m benchmarks.bench_serving --size 256MiB --no-curl --worker gthread   # one pool
 
 nginx is Debian's package (`apt-get install nginx`); without it that side says N/A. olah is not run: it
 mirrors an upstream Hub into its own store and cannot serve ModelHub's verified cache as it is.
