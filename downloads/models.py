@@ -224,6 +224,8 @@ class DownloadJob(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="job_state_created"),
+            # The progress endpoint asks every 1.5 s for jobs finished in the last minutes.
+            models.Index(fields=["finished_at"], name="job_finished"),
         ]
 
     def __str__(self) -> str:

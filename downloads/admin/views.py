@@ -89,7 +89,9 @@ def progress(request, model_admin):
         return JsonResponse({"error": f"ids must be comma-separated integers, since a number ({exc})"},
                             status=400)
 
-    jobs_qs = DownloadJob.objects.select_related("variant")
+    # Not the variant's manifest nor the job's verification report: a 5000-file repo's manifest took
+    # ~90 ms per poll to load and parse, and neither is shown live.
+    jobs_qs = DownloadJob.objects.select_related("variant").defer("variant__manifest", "verification")
     variant_rows = []
     if variant_ids:
         latest = (DownloadJob.objects.filter(variant=OuterRef("pk")).order_by("-created_at", "-id")
