@@ -58,6 +58,11 @@ def request_download(caller: Caller, *, repo_type: str, repo_id: str, revision: 
     active = DownloadJob.objects.active().filter(variant=variant).first()
     if active is None and variant.status in (VariantStatus.FAILED, VariantStatus.CORRUPT):
         return _failed(variant)
+    if active is None and variant.status == VariantStatus.PAUSED:
+        # Someone paused it (bandwidth, a busy link): a pull must not quietly undo that.
+        return hub_error(503, None, f"{variant.repo_id}@{variant.revision} is paused on this ModelHub "
+                                    f"({variant.status_label}); it continues once someone resumes it "
+                                    "(admin: Download jobs, Resume; or `manage.py resume`).")
     job, _ = services.enqueue(variant, requested_by=caller.user, origin=JobOrigin.HUB)
     return being_fetched(variant, job)
 

@@ -10,6 +10,7 @@ import requests
 from django.contrib.auth.models import Permission
 
 from downloads import tasks
+from downloads.jobs import control
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus
 from serving import ondemand
 from settings_app.models import Setting
@@ -123,3 +124,14 @@ def test_a_failed_download_is_explained_and_not_queued_again(on_demand, hub, end
     assert "could not download org/absent@main" in again.json()["error"]
     assert "repo_not_found" in again.json()["error"]
     assert DownloadJob.objects.count() == 1
+
+
+def test_a_paused_download_is_not_resumed_by_a_pull(on_demand, hub, endpoint, token):
+    hub.add_repo("org/tiny", tiny_files())
+    assert get(endpoint, token, "org/tiny/resolve/main/config.json").status_code == 503  # queued
+    job = DownloadJob.objects.get()
+    control.pause(job)
+    again = get(endpoint, token, "org/tiny/resolve/main/config.json")
+    assert again.status_code == 503 and "Retry-After" not in again.headers
+    assert "is paused on this ModelHub" in again.json()["error"] and "resume" in again.json()["error"]
+    assert [(j.pk, j.state) for j in DownloadJob.objects.all()] == [(job.pk, JobState.PAUSED)]
