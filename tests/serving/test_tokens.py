@@ -120,6 +120,19 @@ def test_api_token_create_can_grant_the_pull_permission(db, django_user_model, c
     assert django_user_model.objects.get(username="carol").has_perm("serving.pull_models")
 
 
+def test_api_token_create_can_grant_the_metrics_permission_and_the_token_scrapes(db, django_user_model,
+                                                                                 capsys, client):
+    django_user_model.objects.create_user("prometheus")
+    call_command("api_token", "create", "prometheus", "--name", "scrape", "--grant-metrics")
+    out = capsys.readouterr().out
+    plain = out.strip().splitlines()[-1]
+    assert plain.startswith("mh_") and "may not pull yet" not in out
+    user = django_user_model.objects.get(username="prometheus")
+    assert user.has_perm("metrics.view_metrics") and not user.has_perm("serving.pull_models")
+    scraped = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {plain}")
+    assert scraped.status_code == 200 and b"modelhub_" in scraped.content
+
+
 @pytest.mark.parametrize("args", [["create", "nobody"], ["revoke", "mh_nothing"], ["revoke", "mh"]])
 def test_api_token_command_bad_input_exits_2(db, puller, args):
     from django.core.management.base import CommandError

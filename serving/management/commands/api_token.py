@@ -1,4 +1,4 @@
-"""python manage.py api_token create USERNAME [--name NAME] [--grant-pull]
+"""python manage.py api_token create USERNAME [--name NAME] [--grant-pull] [--grant-metrics]
                             | list [USERNAME] [--json] | revoke ID_OR_PREFIX
 
 `create` prints the new token as the last line of its output, so a script can take it with `tail -n 1`.
@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import CommandError
 
+from metrics.models import VIEW_PERMISSION as METRICS_PERMISSION
 from modelhub.commands import EXIT_INVALID, ModelHubCommand, print_json
 from serving import tokens
 from serving.models import PULL_PERMISSION, ApiToken
@@ -23,6 +24,8 @@ class Command(ModelHubCommand):
         create.add_argument("--name", default="", help="what the token is for, e.g. gpu-node-3")
         create.add_argument("--grant-pull", action="store_true",
                             help="also give the user the permission to pull models")
+        create.add_argument("--grant-metrics", action="store_true",
+                            help="also give the user the permission to scrape /metrics (for Prometheus)")
         listing = sub.add_parser("list", help="list tokens (never the secret, only its prefix)")
         listing.add_argument("username", nargs="?")
         listing.add_argument("--json", action="store_true")
@@ -34,15 +37,18 @@ class Command(ModelHubCommand):
 
     def _create(self, o) -> None:
         user = _user(o["username"])
-        if o["grant_pull"]:
-            app_label, codename = PULL_PERMISSION.split(".")
+        granted = [perm for perm, wanted in ((PULL_PERMISSION, o["grant_pull"]),
+                                             (METRICS_PERMISSION, o["grant_metrics"])) if wanted]
+        for perm in granted:
+            app_label, codename = perm.split(".")
             user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label,
                                                              codename=codename))
+        if granted:
             user = _user(o["username"])  # permissions are cached on the instance
         row, plain = tokens.create(user, name=o["name"])
         self.stdout.write(f"Created API token {row.pk} ({row.prefix}…) for {user.get_username()}. "
                           "It is shown once, below; it is not stored.")
-        if not user.has_perm(PULL_PERMISSION):
+        if not user.has_perm(PULL_PERMISSION) and not o["grant_metrics"]:
             self.stdout.write(f"Note: {user.get_username()} may not pull yet: give them 'Can pull models "
                               "through the Hub endpoint' in the admin, or run this again with --grant-pull.")
         self.stdout.write(plain)
