@@ -9,7 +9,6 @@ through Django in this process: pytest-django's test database is not involved.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -145,23 +144,6 @@ class Stack:
             workers.wait_for(lambda log=log: log.exists() and "running." in log.read_text(errors="replace"),
                              timeout=timeout, interval=0.2, message=f"qcluster {label} to start")
 
-    @contextlib.contextmanager
-    def frozen_except(self, label: str, keep_pid: int):
-        """SIGSTOP every process of cluster `label` but `keep_pid` (a worker mid-job) for the block.
-
-        Its pusher then takes nothing from the broker, so the next task goes to another cluster. (Which
-        idle pusher Redis serves is not decidable from outside: each re-issues its BLPOP every second.)
-        """
-        pids = [pid for pid in _group_members(self.clusters[label].pid) if pid != keep_pid]
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        try:
-            yield
-        finally:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
-
     def cluster_of_pid(self, pid: int) -> str | None:
         try:
             group = os.getpgid(pid)
@@ -214,15 +196,3 @@ class Stack:
         self.mounts.clear()
         self.db.drop()
 
-
-def _group_members(pgid: int) -> list[int]:
-    """The pids in process group `pgid` (from /proc: field 5 of stat, after the parenthesised name)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            members.append(int(stat.parent.name))
-    return members
