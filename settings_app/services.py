@@ -121,6 +121,9 @@ def describe(setting: Setting | None = None) -> dict:
         "hub_on_demand": setting.hub_on_demand,
         "token": token.describe(),
         "token_source": token.source,
+        "webhook_urls": [u for u in (setting.webhook_urls or "").splitlines() if u.strip()],
+        "webhook_secret": (f"set, ending …{setting.webhook_secret_last4}" if setting.webhook_secret_encrypted
+                           else "not set"),
     }
     if problem := storage_dir_problem(setting):
         out["storage_dir_problem"] = problem

@@ -57,3 +57,34 @@ def test_token_sources_in_order_settings_env_file(configured, monkeypatch, tmp_p
     monkeypatch.delenv("HF_TOKEN")
     (hf_home / "token").unlink()
     assert resolve_token().source == "none"
+
+
+def test_configure_sets_webhooks_with_the_secret_from_a_file_never_echoed(configured, capsys, tmp_path):
+    secret = "whsec-from-a-file-0123456789"
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret + "\n")
+    with pytest.raises(CommandError) as refused:  # nothing to sign with
+        call_command("configure", "--webhook-url", "https://ops.example/hook")
+    assert refused.value.returncode == 2 and "signing secret" in str(refused.value)
+    call_command("configure", "--webhook-url", "https://ops.example/hook", "--webhook-url",
+                 "http://127.0.0.1:9000/in", "--webhook-secret-file", str(secret_file), "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert out["webhook_urls"] == ["https://ops.example/hook", "http://127.0.0.1:9000/in"]
+    assert out["webhook_secret"] == "set, ending …6789" and secret not in json.dumps(out)
+    setting = Setting.load()
+    assert setting.webhook_urls.splitlines() == out["webhook_urls"]
+    assert setting.webhook_secret_encrypted and secret not in setting.webhook_secret_encrypted
+
+    for bad in (["--webhook-url", "ftp://ops.example/x"], ["--webhook-url", "https://u:pw@ops.example/"],
+                ["--webhook-secret-file", str(tmp_path / "absent")]):
+        with pytest.raises(CommandError) as exc:
+            call_command("configure", *bad)
+        assert exc.value.returncode == 2 and "pw" not in str(exc.value), bad
+    short = tmp_path / "short"
+    short.write_text("tiny")
+    with pytest.raises(CommandError) as exc:
+        call_command("configure", "--webhook-secret-file", str(short))
+    assert "at least 16" in str(exc.value)
+    call_command("configure", "--clear-webhook-urls", "--clear-webhook-secret", "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert (out["webhook_urls"], out["webhook_secret"]) == ([], "not set")

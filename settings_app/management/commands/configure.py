@@ -13,6 +13,7 @@ from settings_app import services as settings_services
 from settings_app.models import Setting
 from settings_app.token_crypto import TokenDecryptError, reencrypt
 from settings_app.validators import RESET_WORD
+from webhooks import config as webhook_config
 
 
 class Command(ModelHubCommand):
@@ -52,6 +53,15 @@ class Command(ModelHubCommand):
         parser.add_argument("--hub-on-demand", choices=["on", "off"],
                             help="a pull of something not installed queues its download (for users allowed "
                                  "to start downloads)")
+        hooks = parser.add_mutually_exclusive_group()
+        hooks.add_argument("--webhook-url", action="append", metavar="URL",
+                           help="where job and status events go (repeat for several; replaces the list)")
+        hooks.add_argument("--clear-webhook-urls", action="store_true")
+        secret = parser.add_mutually_exclusive_group()
+        secret.add_argument("--webhook-secret-file", metavar="PATH",
+                            help="read the webhook signing secret from this file (not from the command "
+                                 "line, where `ps` would show it)")
+        secret.add_argument("--clear-webhook-secret", action="store_true")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **o):
@@ -133,6 +143,7 @@ class Command(ModelHubCommand):
         # After the endpoint above: a confirmation is for the endpoint this same command sets.
         if o["confirm_token_endpoint"] and not setting.confirm_token_endpoint():
             raise ValueError("--confirm-token-endpoint: there is no token saved in Settings to confirm")
+        _apply_webhooks(setting, o)
         if o["reencrypt_token"] and setting.hf_token_encrypted:
             setting.hf_token_encrypted = reencrypt(setting.hf_token_encrypted)
         _check_numbers(setting, [name for name in NUMBER_OPTIONS if o[name] is not None])
@@ -142,6 +153,28 @@ class Command(ModelHubCommand):
         if o["max_parallel_files"] is not None or o["segments_per_file"] is not None:
             if problem := parallelism_problem(setting.max_parallel_files, setting.segments_per_file):
                 raise ValueError(problem)
+
+
+def _apply_webhooks(setting: Setting, o: dict) -> None:
+    """The Settings page's rules (webhooks.config): http(s) URLs without credentials, a secret of at least
+    16 characters, and no URL without a secret to sign with."""
+    if o["webhook_url"] is not None:
+        setting.webhook_urls = webhook_config.clean_urls("\n".join(o["webhook_url"]))
+    if o["clear_webhook_urls"]:
+        setting.webhook_urls = ""
+    if o["webhook_secret_file"]:
+        try:
+            with open(o["webhook_secret_file"], encoding="utf-8") as fh:
+                secret = webhook_config.clean_secret(fh.readline())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"--webhook-secret-file: cannot read it ({exc.__class__.__name__})") from None
+        if not secret:
+            raise ValueError("--webhook-secret-file: the file is empty")
+        webhook_config.set_secret(setting, secret)
+    if o["clear_webhook_secret"]:
+        webhook_config.clear_secret(setting)
+    if setting.webhook_urls and not setting.webhook_secret_encrypted:
+        raise ValueError("webhook URLs need a signing secret: add --webhook-secret-file PATH")
 
 
 # Checked with the model's validators, including the column's range: a number the database cannot
