@@ -98,6 +98,8 @@ def _after_save(request, form, setting: Setting, changes: dict) -> list[str]:
                                 f"{old}, still installed.")
     if form.endpoint_before != setting.effective_hub_endpoint:
         messages.append(endpoint_change_message(form.endpoint_before, setting))
+    if form.token_check:  # a new token was asked about (whoami); a refused one was not saved
+        messages.append(form.token_check.message)
     named = [k for k in changes if k not in TOKEN_FIELDS]
     if changes.get("hf_token"):
         named.append("HF token (set)")  # never the token itself

@@ -87,8 +87,12 @@ def test_a_new_token_is_saved_but_never_echoed_or_logged(operator, configured, h
     assert response.json()["settings"]["hf_token"]["description"].startswith("Token ending in …9876")
     assert Setting.load().saved_hf_token() == HF_TOKEN
     assert all(HF_TOKEN not in e.change_message for e in LogEntry.objects.all())
+    assert any("…9876" in m for m in response.json()["messages"]), response.json()["messages"]
     cleared = operator.patch("/api/v1/settings/", {"clear_token": True}, format="json").json()
     assert cleared["settings"]["hf_token"]["saved"] is False
+    refused = operator.patch("/api/v1/settings/", {"hf_token": "hf_UnknownToTheHub0000"}, format="json")
+    body = assert_error(refused, 400, "invalid_input")
+    assert "rejected this token" in str(body["errors"]["hf_token"]) and not Setting.load().hf_token_encrypted
 
 
 def test_confirming_the_token_for_a_new_endpoint_needs_its_own_permission(operator, configured):
