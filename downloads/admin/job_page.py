@@ -6,9 +6,10 @@ either live (progress.js updates it) or not shown until the job has stopped; sta
 once they can no longer change.
 """
 
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
-from downloads.admin.display import human_size, linkify, progress_bar, state_badge
+from downloads.admin.display import human_size, linkify, progress_bar, relative_time, state_badge
 from downloads.guidance import as_on_disk
 from downloads.jobs import partials
 from downloads.jobs.queue import QueueSnapshot
@@ -73,6 +74,15 @@ def kept_text(job: DownloadJob, kept: int | None) -> str:
     return "Nothing was kept on disk: the next download starts from the beginning."
 
 
+def _checked(stamp) -> str:
+    """'checked 3 min ago', the exact time on hover (the report stores an ISO timestamp)."""
+    moment = parse_datetime(stamp) if isinstance(stamp, str) else None
+    if moment is None:
+        return ""
+    return format_html('— checked <span title="{}">{}</span>', f"{moment:%Y-%m-%d %H:%M:%S %Z}".strip(),
+                       relative_time(moment))
+
+
 def context(model_admin, request, object_id) -> dict:
     try:
         job = DownloadJob.objects.select_related("variant").get(pk=int(object_id))
@@ -99,6 +109,7 @@ def context(model_admin, request, object_id) -> dict:
         "state_html": state_badge(job),
         "progress_html": progress_bar(job),
         "report": report,
+        "checked_html": _checked(report.get("checked_at")),
         "report_rows": [{**row, "size_expected_human": human_size(row.get("size_expected")),
                          "size_actual_human": human_size(row.get("size_actual"))}
                         for row in report.get("files") or []],

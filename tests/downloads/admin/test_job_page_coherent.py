@@ -62,6 +62,7 @@ def test_a_succeeded_job_page_has_human_numbers_and_no_retry(admin_client, confi
     assert re.fullmatch(rf"({size}) of \1 · 1 of 1 files · took \d+ s · average {size}/s · {size} received "
                         "over the network", summary), summary
     assert "Transfer</h2>" in page and "field-commit" in page and "received, 0 B resumed" in page
+    assert re.search(r'— checked <span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">just now</span>', page)
     assert hidden(page, "retry", job) and hidden(page, "cancel", job) and hidden(page, "pause", job)
     response = act(admin_client, "retry_selected", [job], url=JOBS)
     assert any("succeeded: nothing to retry" in m for m in messages_of(response))
