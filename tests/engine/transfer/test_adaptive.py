@@ -10,6 +10,7 @@ from engine.cache.layout import RepoCache
 from engine.transfer.adaptive import GAIN, START, WINDOW, Ramp
 from fakehub import FakeHub
 from settings_app.models import Setting
+from tests import workers
 from tests.jobs import start_job
 from tests.modelfiles import pseudo_random_bytes
 
@@ -80,6 +81,9 @@ def download(hub, storage):
     assert blob.read_bytes() == data
     gets = [r for r in hub.file_requests("weights.bin")
             if r.method == "GET" and r.range_start is not None]
+    # a request the client let go of (its range was split) may still be ending on the server
+    workers.wait_for(lambda: all(r.end_time is not None for r in gets), timeout=30,
+                     message="the server to end every request")
     return job, gets
 
 
