@@ -14,7 +14,7 @@ every byte is still fetched once, segments stay resumable and the hash still fol
 import time
 from dataclasses import dataclass, field
 
-START = 8        # a large file opens with this many: most links are wider than a few per-connection caps
+START = 16       # a large file opens with this many (as aria2c -x16): most links are wider than a few caps
 STEP = 2         # each window that paid off multiplies the connections by this
 GAIN = 1.25      # a window pays off when throughput grew by at least this factor
 WINDOW = 0.3     # seconds measured per window, once every connection delivers bytes
