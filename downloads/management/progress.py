@@ -1,9 +1,14 @@
-"""The progress bar `download --wait`, `retry --wait` and `verify` draw on stderr."""
+"""The progress bar `download --wait`, `retry --wait`, `resume --wait` and `verify` draw on stderr, and
+the run-here loop of `retry --wait` and `resume --wait`."""
 
 import sys
 import time
 
+from django.core.management.base import CommandError
+
+from downloads.jobs import inline
 from downloads.models import DownloadJob
+from modelhub.commands import EXIT_INTERRUPTED
 from modelhub.sizes import format_size
 
 
@@ -42,3 +47,17 @@ class ProgressBar:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def run_here(job: DownloadJob, *, as_json: bool, stderr) -> DownloadJob:
+    """`retry --wait` and `resume --wait`: run (or follow) the job in this command, with a progress bar
+    unless the output is JSON. Ctrl-C cancels it, keeping its partial files, and exits 130."""
+    bar = None if as_json else ProgressBar(stderr._out)
+    try:
+        return inline.run_and_follow(job, reporter=bar, on_wait=stderr.write)
+    except KeyboardInterrupt:
+        raise CommandError("Interrupted: the job was cancelled and its partial files kept.",
+                           returncode=EXIT_INTERRUPTED) from None
+    finally:
+        if bar:
+            bar.close()

@@ -3,11 +3,11 @@
 from django.core.management.base import CommandError
 
 from downloads.admin.presenters import job_dict
-from downloads.jobs import control, inline
+from downloads.jobs import control
 from downloads.management.commands.cancel import load_jobs
-from downloads.management.progress import ProgressBar
+from downloads.management.progress import run_here
 from downloads.models import JobState
-from modelhub.commands import EXIT_INTERRUPTED, ModelHubCommand, print_json
+from modelhub.commands import ModelHubCommand, print_json
 
 
 class Command(ModelHubCommand):
@@ -25,15 +25,7 @@ class Command(ModelHubCommand):
             outcome = control.resume(job, run_here=opts["wait"])
             job.refresh_from_db()
             if opts["wait"] and job.state == JobState.QUEUED:
-                bar = None if as_json else ProgressBar(self.stderr._out)
-                try:
-                    job = inline.run_and_follow(job, reporter=bar, on_wait=self.stderr.write)
-                except KeyboardInterrupt:
-                    raise CommandError("Interrupted: the job was cancelled and its partial files kept.",
-                                       returncode=EXIT_INTERRUPTED) from None
-                finally:
-                    if bar:
-                        bar.close()
+                job = run_here(job, as_json=as_json, stderr=self.stderr)
                 failed |= job.state != JobState.SUCCEEDED
             failed |= outcome.startswith("not ")
             job.refresh_from_db()

@@ -4,11 +4,10 @@ from django.core.management.base import CommandError
 
 from downloads import services
 from downloads.admin.presenters import job_dict
-from downloads.jobs import inline
 from downloads.management.commands.cancel import load_jobs
-from downloads.management.progress import ProgressBar
+from downloads.management.progress import run_here
 from downloads.models import JobOrigin, JobState
-from modelhub.commands import EXIT_INTERRUPTED, ModelHubCommand, print_json
+from modelhub.commands import ModelHubCommand, print_json
 
 
 class Command(ModelHubCommand):
@@ -26,15 +25,7 @@ class Command(ModelHubCommand):
         for old in load_jobs(opts["job_ids"], as_json=as_json, stdout=self.stdout):
             job, joined = services.retry(old, origin=JobOrigin.COMMAND)
             if opts["wait"]:
-                bar = None if as_json else ProgressBar(self.stderr._out)
-                try:
-                    job = inline.run_and_follow(job, reporter=bar, on_wait=self.stderr.write)
-                except KeyboardInterrupt:
-                    raise CommandError("Interrupted: the job was cancelled and its partial files kept.",
-                                       returncode=EXIT_INTERRUPTED) from None
-                finally:
-                    if bar:
-                        bar.close()
+                job = run_here(job, as_json=as_json, stderr=self.stderr)
                 failed |= job.state != JobState.SUCCEEDED
             job.refresh_from_db()
             rows.append({**job_dict(job, verification=False), "retry_of": old.pk, "joined": joined})
