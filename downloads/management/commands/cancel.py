@@ -16,16 +16,21 @@ class Command(ModelHubCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON list on stdout")
 
     def handle(self, *args, **opts):
-        jobs = load_jobs(opts["job_ids"], as_json=opts["json"], stdout=self.stdout)
-        rows = []
-        for job in jobs:
-            outcome = services.cancel(job)
-            job.refresh_from_db()
-            rows.append({**job_dict(job, verification=False), "result": outcome})
-            if not opts["json"]:
-                self.stdout.write(f"job {job.pk} ({job.variant}): {outcome}")
-        if opts["json"]:
-            print_json(self.stdout, rows)
+        apply_to_jobs(self.stdout, opts, services.cancel)
+
+
+def apply_to_jobs(stdout, opts: dict, action) -> None:
+    """`cancel` and `pause`: `action(job)` on each job given, then one line (or JSON row) per job with
+    the outcome the action returned."""
+    rows = []
+    for job in load_jobs(opts["job_ids"], as_json=opts["json"], stdout=stdout):
+        outcome = action(job)
+        job.refresh_from_db()
+        rows.append({**job_dict(job, verification=False), "result": outcome})
+        if not opts["json"]:
+            stdout.write(f"job {job.pk} ({job.variant}): {outcome}")
+    if opts["json"]:
+        print_json(stdout, rows)
 
 
 def load_jobs(ids: list[int], *, as_json: bool, stdout) -> list[DownloadJob]:
