@@ -172,20 +172,19 @@ def retry_jobs(model_admin, request, jobs) -> Report:
 
 
 def pause_jobs(model_admin, request, jobs) -> Report:
-    require_download_permission(request)
-    report = Report("Pause")
-    for job in jobs:
-        outcome = control.pause(job, by=request.user)
-        _log(model_admin, request, job, f"Pause: {outcome}")
-        (report.problems if outcome.startswith("not ") else report.notes).append(f"Job {job.pk}: {outcome}.")
-    return report
+    return _control_jobs(model_admin, request, jobs, "Pause", control.pause)
 
 
 def resume_jobs(model_admin, request, jobs) -> Report:
+    return _control_jobs(model_admin, request, jobs, "Resume", control.resume)
+
+
+def _control_jobs(model_admin, request, jobs, verb: str, action) -> Report:
+    """Pause or Resume: the outcome per job, a problem when it was "not …" done."""
     require_download_permission(request)
-    report = Report("Resume")
+    report = Report(verb)
     for job in jobs:
-        outcome = control.resume(job, by=request.user)
-        _log(model_admin, request, job, f"Resume: {outcome}")
+        outcome = action(job, by=request.user)
+        _log(model_admin, request, job, f"{verb}: {outcome}")
         (report.problems if outcome.startswith("not ") else report.notes).append(f"Job {job.pk}: {outcome}.")
     return report
