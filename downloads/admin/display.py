@@ -32,15 +32,19 @@ def human_speed(bps: float | None) -> str:
     return f"{format_size(bps)}/s" if bps else ""
 
 
-def human_eta(seconds: float | None) -> str:
+def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
     seconds = int(round(seconds))
     if seconds < 60:
-        return f"{seconds} s left"
+        return f"{seconds} s"
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s left"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def human_eta(seconds: float | None) -> str:
+    return f"{human_duration(seconds)} left" if seconds is not None else ""
 
 
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:

@@ -9,7 +9,14 @@ once they can no longer change.
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
-from downloads.admin.display import human_size, linkify, progress_bar, relative_time, state_badge
+from downloads.admin.display import (
+    human_duration,
+    human_size,
+    linkify,
+    progress_bar,
+    relative_time,
+    state_badge,
+)
 from downloads.guidance import as_on_disk
 from downloads.jobs import partials
 from downloads.jobs.queue import QueueSnapshot
@@ -25,17 +32,6 @@ def header(job: DownloadJob) -> str:
     repo = variant.repo_id + (f"@{variant.revision}" if variant.revision != "main" else "")
     parts = [variant.name] if variant.name and variant.name != variant.repo_id else []
     return " · ".join([*parts, repo, f"{job.kind} #{job.pk}"])
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def duration(job: DownloadJob) -> float | None:

@@ -9,7 +9,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from downloads.admin import actions, job_page, views
-from downloads.admin.display import clipped, exact_time, progress_bar, relative_time, state_badge
+from downloads.admin.display import (
+    clipped,
+    exact_time,
+    human_duration,
+    progress_bar,
+    relative_time,
+    state_badge,
+)
 from downloads.admin.live import LiveProgressMixin
 from downloads.jobs.queue import QueueSnapshot
 from downloads.models import ACTIVE_STATES, DownloadJob, JobState
@@ -136,7 +143,7 @@ class DownloadJobAdmin(LiveProgressMixin, admin.ModelAdmin):
 
     @admin.display(description="Duration")
     def duration_display(self, obj):
-        return job_page.human_duration(job_page.duration(obj)) or "—"
+        return human_duration(job_page.duration(obj)) or "—"
 
     @admin.display(description="Average speed")
     def speed_display(self, obj):
