@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from downloads import services
 from downloads.admin.display import job_links
 from downloads.jobs import control
-from downloads.models import DownloadJob, JobOrigin, JobState, ModelVariant
+from downloads.models import DownloadJob, JobKind, JobOrigin, JobState, ModelVariant
 from engine.selection import InvalidInput
 
 PERMISSION = "downloads.download_modelvariant"
@@ -125,6 +125,47 @@ def cancel_variants(model_admin, request, variants: list[ModelVariant]) -> Repor
         outcome = services.cancel(job, by=request.user)
         _log(model_admin, request, variant, f"Cancel job {job.pk}: {outcome}")
         report.notes.append(f"Job {job.pk} ({variant}): {outcome}.")
+    return report
+
+
+def paused_job(variant: ModelVariant) -> DownloadJob | None:
+    """The variant's latest job when it is paused: what its Resume continues. Only the latest, since a
+    newer job of the variant supersedes its paused ones."""
+    latest = variant.jobs.order_by("-created_at", "-id").first()
+    return latest if latest is not None and latest.state == JobState.PAUSED else None
+
+
+def pausable_job(variant: ModelVariant) -> DownloadJob | None:
+    """Its queued or running download, which the job page offers to pause too (not a verification: it
+    has nothing to resume; not while verifying: the bytes are all there)."""
+    return (variant.jobs.filter(state__in=(JobState.QUEUED, JobState.RUNNING))
+            .exclude(kind=JobKind.VERIFY).first())
+
+
+def pause_variants(model_admin, request, variants) -> Report:
+    # Its active job whatever it is: the service explains why a verification is not paused.
+    return _control_variants(model_admin, request, variants, "Pause", control.pause,
+                             lambda variant: variant.jobs.active().first(),
+                             "no queued or running job to pause")
+
+
+def resume_variants(model_admin, request, variants) -> Report:
+    return _control_variants(model_admin, request, variants, "Resume", control.resume, paused_job,
+                             "no paused job to resume")
+
+
+def _control_variants(model_admin, request, variants, verb: str, action, pick, missing: str) -> Report:
+    """Pause or Resume the job `pick` finds for each variant, reported as the job list's action does."""
+    require_download_permission(request)
+    jobs, problems = [], []
+    for variant in variants:
+        job = pick(variant)
+        if job is None:
+            problems.append(f"{variant}: {missing}.")
+        else:
+            jobs.append(job)
+    report = _control_jobs(model_admin, request, jobs, verb, action)
+    report.problems[:0] = problems
     return report
 
 

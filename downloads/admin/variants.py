@@ -74,6 +74,10 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
                  name="downloads_modelvariant_verify"),
             path("<int:pk>/cancel/", view(self.button_view), {"action": "cancel"},
                  name="downloads_modelvariant_cancel"),
+            path("<int:pk>/pause/", view(self.button_view), {"action": "pause"},
+                 name="downloads_modelvariant_pause"),
+            path("<int:pk>/resume/", view(self.button_view), {"action": "resume"},
+                 name="downloads_modelvariant_resume"),
             path("remove/", view(self.remove_view), name="downloads_modelvariant_remove"),
         ] + super().get_urls()
 
@@ -99,6 +103,12 @@ class ModelVariantAdmin(LiveProgressMixin, admin.ModelAdmin):
         extra = {"can_download": self.has_download_permission(request),
                  "can_delete_files": self.has_delete_files_permission(request), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Which job the Resume and Pause buttons would act on (none: no button).
+        if obj is not None and context.get("can_download"):
+            context.update(resume_job=actions.paused_job(obj), pause_job=actions.pausable_job(obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- columns
     @property

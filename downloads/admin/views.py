@@ -152,10 +152,10 @@ def job_button(request, model_admin, pk: int, action: str):
 
 @require_POST
 def variant_button(request, model_admin, pk: int, action: str):
-    """Download / Verify / Cancel on the variant page (a normal POST, back to the page)."""
+    """Download / Resume / Verify / Pause / Cancel on the variant page (a normal POST, back to the page)."""
     actions.require_download_permission(request)
     variant = get_object_or_404(ModelVariant, pk=pk)
-    run = {"download": actions.download, "verify": actions.verify,
-           "cancel": actions.cancel_variants}[action]
+    run = {"download": actions.download, "verify": actions.verify, "cancel": actions.cancel_variants,
+           "pause": actions.pause_variants, "resume": actions.resume_variants}[action]
     run(model_admin, request, [variant]).send(model_admin, request)
     return redirect(reverse("admin:downloads_modelvariant_change", args=[pk]))

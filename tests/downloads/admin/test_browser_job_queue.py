@@ -1,6 +1,7 @@
 """Issue 14, queue clarity and the job page, as a person sees them at 1280 px and at 390 px: a queued job
 says why it waits, its place in line and its size (job page, job list, and live in the variant list);
-Pause keeps the partials and Resume continues from them; a cancelled download leaves "partial (N %)"."""
+Pause keeps the partials and Resume (offered on the variant page too) continues from them; a cancelled
+download leaves "partial (N %)"."""
 
 import re
 
@@ -92,6 +93,11 @@ def test_pause_keeps_partials_and_resume_continues_from_them(sized_page, live_se
     page.goto(f"{live_server.url}/admin/downloads/modelvariant/")
     badge = page.locator(f"[data-mh-variant='{variant.pk}'][data-mh-field=status]")
     assert re.fullmatch(r"paused \(\d+ %\)", badge.inner_text()) and seen_by_user(badge)
+    # The variant page offers Resume where Download was, on a phone as on a desktop.
+    page.goto(f"{live_server.url}/admin/downloads/modelvariant/{variant.pk}/change/")
+    assert seen_by_user(page.locator(".object-tools button", has_text="Resume"))
+    assert page.locator(".object-tools button", has_text="Download").count() == 0
+    save_shot(page, artifacts_dir, f"variant-paused-{page.mh_width}")
 
     hub.throttle(None)
     hub.reset_log()

@@ -31,6 +31,8 @@ def post_urls(job) -> list[str]:
         reverse("admin:downloads_modelvariant_download", args=[job.variant_id]),
         reverse("admin:downloads_modelvariant_verify", args=[job.variant_id]),
         reverse("admin:downloads_modelvariant_cancel", args=[job.variant_id]),
+        reverse("admin:downloads_modelvariant_pause", args=[job.variant_id]),
+        reverse("admin:downloads_modelvariant_resume", args=[job.variant_id]),
         TEST_TOKEN,
     ]
 
