@@ -50,6 +50,25 @@ def _log_finished_requests(path: str) -> None:
     Handler._dispatch = dispatch_and_log
 
 
+def _quota(text: str) -> tuple[int, float]:
+    """``QUOTA/SECONDS`` (``3000/300``: the Hub's 3000 resolver requests per 5 minutes) -> (3000, 300.0)."""
+    quota, sep, window = text.partition("/")
+    try:
+        value = (int(quota), float(window))
+    except ValueError:
+        value = None
+    if not sep or value is None or value[0] < 0 or value[1] <= 0:
+        raise argparse.ArgumentTypeError(f"expected QUOTA/SECONDS such as 100/2.5, not {text!r}")
+    return value
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected 'NAME: VALUE', not {text!r}")
+    return name.strip(), value.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fakehub", description=_DESCRIPTION)
     ap.add_argument("--port", type=int, default=0)
@@ -67,7 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree-page-size", type=int, default=1000)
     ap.add_argument("--token", action="append", default=[], help="a token that can read every repo")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per finished request (benchmarks)")
+    # FakeHub.rate_limit(api=..., resolvers=..., headers=...): quotas per fixed window on the hub origin
+    # (never the CDN), announced in RateLimit / RateLimit-Policy headers and answered with 429 beyond.
+    limits = ap.add_argument_group("rate-limit mode (the Hub's quotas; the CDN origin is never limited)")
+    limits.add_argument("--rate-limit-api", type=_quota, metavar="QUOTA/SECONDS",
+                        help="allow QUOTA requests to /api/ per window of SECONDS, then 429 with Retry-After")
+    limits.add_argument("--rate-limit-resolvers", type=_quota, metavar="QUOTA/SECONDS",
+                        help="allow QUOTA /resolve/ file requests per window of SECONDS, then 429")
+    limits.add_argument("--rate-limit-header", type=_header, action="append", metavar="'NAME: VALUE'",
+                        help="send this header line on every hub answer instead and enforce nothing "
+                             "(repeatable; for clients that must survive malformed values)")
     args = ap.parse_args(argv)
+    if args.rate_limit_header and (args.rate_limit_api or args.rate_limit_resolvers):
+        ap.error("--rate-limit-header sends fixed lines and enforces nothing: it excludes the quotas")
 
     hub = FakeHub(tree_page_size=args.tree_page_size, use_cdn=args.cdn, port=args.port)
     for specs, repo_type in ((args.repo, "model"), (args.dataset, "dataset")):
@@ -85,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         hub.throttle(args.throttle)
     if args.cdn_connection_cap or args.cdn_ttfb or args.cdn_link_cap:
         hub.cdn_profile(args.cdn_connection_cap, ttfb=args.cdn_ttfb, link=args.cdn_link_cap)
+    if args.rate_limit_api or args.rate_limit_resolvers or args.rate_limit_header:
+        hub.rate_limit(api=args.rate_limit_api, resolvers=args.rate_limit_resolvers,
+                       headers=args.rate_limit_header)
     if args.log:
         _log_finished_requests(args.log)
 

@@ -1,11 +1,16 @@
 """The test Hub's rate-limit mode: the Hub's headers on every hub answer, 429 with Retry-After beyond
-the quota, per bucket; the CDN origin is not limited."""
+the quota, per bucket; the CDN origin is not limited; ``python -m fakehub --rate-limit-...`` sets it up."""
 
+import os
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
 from fakehub import FakeHub
+from tests.fakehub.test_server import ROOT
 
 
 def get(url: str):
@@ -66,3 +71,27 @@ def test_the_cdn_origin_is_not_limited(hf):
         status, _ = get(f"{hub.url}/org/m/resolve/main/w.safetensors")
         assert status == 200  # the hub's answer (302) was the one counted, the CDN's was not
         assert get(f"{hub.url}/org/m/resolve/main/w.safetensors")[0] == 429
+
+
+def test_the_cli_flags_turn_the_rate_limit_mode_on(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"a")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakehub", "--port", "0", "--repo", f"org/m={tmp_path}",
+         "--rate-limit-resolvers", "2/60", "--rate-limit-api", "5/60"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("READY http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
+        url = line.split()[1]
+        answers = [get(f"{url}/org/m/resolve/main/a.txt") for _ in range(3)]
+        assert [status for status, _ in answers] == [200, 200, 429]
+        assert answers[0][1]["RateLimit"].startswith('"resolvers";r=1;t=')
+        assert answers[0][1]["RateLimit-Policy"] == '"fixed window";"resolvers";q=2;w=60'
+        assert 1 <= int(answers[2][1]["Retry-After"]) <= 60
+        status, headers = get(f"{url}/api/models/org/m")
+        assert status == 200 and headers["RateLimit"].startswith('"api";r=4;')
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in err
