@@ -11,6 +11,9 @@ value stored before the bounds existed cannot get past them either.
 MAX_PARALLEL_FILES = 32
 # aria2, the usual tool for segmented downloads, caps connections per server at 16 for the same reason.
 MAX_SEGMENTS_PER_FILE = 16
+# Automatic connections may grow a file further, since each addition has to pay off (transfer/adaptive.py):
+# a CDN capping each connection at 20 MB/s needs 20 of them to fill 400 MB/s (hf_xet adapts up to 64).
+MAX_AUTO_SEGMENTS_PER_FILE = 32
 # Files x segments: the connections one job may open. 4 files x 16 segments or 32 files x 2 segments.
 MAX_CONNECTIONS_PER_JOB = 64
 
@@ -26,11 +29,13 @@ AUTO_SEGMENTS = 0  # segments_per_file 0: as many as keep adding throughput (tra
 def job_parallelism(parallel_files: int | None, segments_per_file: int | None) -> tuple[int, int]:
     """(files at once, segments per file) as a job runs them: each within its bound, and their product
     within MAX_CONNECTIONS_PER_JOB (segments give way: they only help single large files). For
-    AUTO_SEGMENTS, the segments number is the most a file may grow to."""
+    AUTO_SEGMENTS, the segments number is the most one file may grow to; the job's files then share
+    MAX_CONNECTIONS_PER_JOB as they grow (adaptive.ConnectionBudget), so one large file can take what
+    idle file slots leave."""
     files = bounded(parallel_files, MAX_PARALLEL_FILES)
-    per_file = min(MAX_SEGMENTS_PER_FILE, MAX_CONNECTIONS_PER_JOB // files)
     if segments_per_file == AUTO_SEGMENTS:
-        return files, per_file
+        return files, MAX_AUTO_SEGMENTS_PER_FILE
+    per_file = min(MAX_SEGMENTS_PER_FILE, MAX_CONNECTIONS_PER_JOB // files)
     return files, bounded(segments_per_file, per_file)
 
 

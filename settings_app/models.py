@@ -45,9 +45,10 @@ class Setting(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(
             limits.MAX_SEGMENTS_PER_FILE, f"At most {limits.MAX_SEGMENTS_PER_FILE} connections per file.")],
         help_text=f"Connections for one large file (parallel ranged segments). 0 = automatic: as many as "
-                  f"keep adding throughput, up to {limits.MAX_SEGMENTS_PER_FILE} (for CDNs that cap each "
-                  f"connection); 1 = one stream per file; N = exactly N. Files at once x connections at "
-                  f"most {limits.MAX_CONNECTIONS_PER_JOB}.",
+                  f"keep adding throughput, up to {limits.MAX_AUTO_SEGMENTS_PER_FILE} per file and "
+                  f"{limits.MAX_CONNECTIONS_PER_JOB} per job (for CDNs that cap each connection); 1 = one "
+                  f"stream per file; N = exactly N (files at once x N at most "
+                  f"{limits.MAX_CONNECTIONS_PER_JOB}).",
     )
     segment_min_size = models.BigIntegerField(
         default=64 * 1000**2, validators=[MinValueValidator(1)],

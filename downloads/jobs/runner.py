@@ -25,7 +25,7 @@ from engine.cache.space import check_space
 from engine.errors import ErrorCode, JobCancelled, JobError
 from engine.events import EventKind
 from engine.hub import HubClient, RemoteFile
-from engine.limits import AUTO_SEGMENTS, job_parallelism
+from engine.limits import AUTO_SEGMENTS, MAX_CONNECTIONS_PER_JOB, job_parallelism
 from engine.retrying import Backoff
 from engine.transfer.progress import Progress, RateLimiter
 from engine.verify import (
@@ -162,6 +162,7 @@ class JobRun:
                    *, force: bool) -> tuple[list["FileOutcome"], list[FileCheck]]:
         """Download `to_fetch` in parallel; files of a repair that aren't re-fetched get a fast check."""
         # requests & co.: only jobs that download need them
+        from engine.transfer.adaptive import ConnectionBudget
         from engine.transfer.fetcher import Fetcher, LowSpeed
         from engine.transfer.session import TransferSession
 
@@ -169,14 +170,17 @@ class JobRun:
         # of threads on a repo of a thousand files.
         parallel_files, segments = job_parallelism(self.setting.max_parallel_files,
                                                    self.setting.segments_per_file)
+        adaptive = self.setting.segments_per_file == AUTO_SEGMENTS
+        connections = MAX_CONNECTIONS_PER_JOB if adaptive else parallel_files * segments
         fetcher = Fetcher(
             hub=self.hub, cache=self.cache, repo_id=self.variant.repo_id, repo_type=self.variant.repo_type,
-            # a pooled connection for every file at once and every connection of a segmented file
-            revision=revision, commit=commit, session=TransferSession(parallel_files * segments),
+            # a pooled connection for every connection the job may open at once
+            revision=revision, commit=commit, session=TransferSession(connections),
             progress=self.progress, cancel=self.cancel, backoff=_backoff(),
             limiters=[self.job_limiter, self.global_limiter], on_event=self.event,
-            segments=segments, segment_min_size=self.setting.segment_min_size,
-            adaptive=self.setting.segments_per_file == AUTO_SEGMENTS,
+            segments=segments, segment_min_size=self.setting.segment_min_size, adaptive=adaptive,
+            # each file thread holds one connection; the rest is shared as files grow (adaptive.py)
+            budget=ConnectionBudget(MAX_CONNECTIONS_PER_JOB - parallel_files) if adaptive else None,
             low_speed=LowSpeed(settings.MODELHUB_LOW_SPEED_LIMIT, settings.MODELHUB_LOW_SPEED_TIME),
         )
         known = self.variant.installed_files if self.variant.commit == commit else {}

@@ -9,8 +9,12 @@ enough to stop: on a busy machine a single 0.3 s window can come out slow for re
 nothing to do with the link, and stopping then would leave the file at half its speed for good. New
 connections take the next piece of the file, or half of the largest range left (segments.py), so
 every byte is still fetched once, segments stay resumable and the hash still follows the prefix.
+
+The files of a job share one budget of connections (ConnectionBudget): a repo of four large files grows
+each of them within it, and a single large file may take what the other file slots leave idle.
 """
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -60,3 +64,23 @@ class Ramp:
         self.best = rate
         self.connections = min(self.limit, self.connections * STEP)
         return self.connections
+
+
+class ConnectionBudget:
+    """The extra connections (beyond each file's first) a job's files may open at once, shared between
+    their ramps: taken when a file grows, given back when its transfer ends."""
+
+    def __init__(self, total: int):
+        self._free = max(0, total)
+        self._lock = threading.Lock()
+
+    def take(self, wanted: int) -> int:
+        """Up to `wanted` connections; how many were granted (0 when the budget is spent)."""
+        with self._lock:
+            granted = max(0, min(wanted, self._free))
+            self._free -= granted
+            return granted
+
+    def give(self, n: int) -> None:
+        with self._lock:
+            self._free += n

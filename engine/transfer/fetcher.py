@@ -25,6 +25,7 @@ from engine.errors import ErrorCode, HubError, JobCancelled, JobError
 from engine.events import EventKind
 from engine.hub import TRANSIENT_STATUS, HubClient, RemoteFile
 from engine.retrying import Backoff, parse_retry_after
+from engine.transfer.adaptive import ConnectionBudget
 from engine.transfer.failures import Retryable, short, storage_error
 from engine.transfer.hops import Hops
 from engine.transfer.progress import Progress, RateLimiter
@@ -81,6 +82,7 @@ class Fetcher:
     limiters: list[RateLimiter] = field(default_factory=list)
     segments: int = 1                 # connections per large file (1: one stream); adaptive: at most
     adaptive: bool = False            # grow the connections while throughput follows (adaptive.py)
+    budget: ConnectionBudget | None = None  # adaptive: the extra connections the job's files share
     segment_min_size: int = 256 * 1000**2
     low_speed: LowSpeed = LowSpeed()
     on_event: Callable[[str, str], None] = lambda kind, message: None
@@ -141,7 +143,8 @@ class Fetcher:
 
     def _download_segmented(self, remote: RemoteFile, partial) -> FileOutcome:
         url = self.hub.file_url(self.repo_id, self.repo_type, self.commit, remote.path)
-        transfer = SegmentedDownload(self, remote, partial, max(2, self.segments), adaptive=self.adaptive)
+        transfer = SegmentedDownload(self, remote, partial, max(2, self.segments), adaptive=self.adaptive,
+                                     budget=self.budget)
         try:
             digest = transfer.run(url)
         except NoRangeSupport:

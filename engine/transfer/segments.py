@@ -23,8 +23,8 @@ from pathlib import Path
 from engine.errors import JobCancelled
 from engine.events import EventKind
 from engine.hub import RemoteFile
-from engine.limits import MAX_SEGMENTS_PER_FILE
-from engine.transfer.adaptive import MIN_SPLIT, WINDOW, Ramp
+from engine.limits import MAX_AUTO_SEGMENTS_PER_FILE, MAX_SEGMENTS_PER_FILE
+from engine.transfer.adaptive import MIN_SPLIT, WINDOW, ConnectionBudget, Ramp
 from engine.transfer.layout import (  # noqa: F401 - present_bytes and sidecar_path are used from here
     ALIGN,
     Segment,
@@ -48,13 +48,17 @@ class NoRangeSupport(Exception):
 
 
 class SegmentedDownload:
-    def __init__(self, fetcher, remote: RemoteFile, partial: Path, parts: int, *, adaptive: bool = False):
+    def __init__(self, fetcher, remote: RemoteFile, partial: Path, parts: int, *, adaptive: bool = False,
+                 budget: ConnectionBudget | None = None):
         self.f = fetcher
         self.remote = remote
         self.partial = partial
         self.sidecar = sidecar_path(partial)
-        # adaptive: `parts` is the most this file may open; it starts with a few and grows (adaptive.py)
-        self.ramp = Ramp(limit=min(parts, MAX_SEGMENTS_PER_FILE)) if adaptive else None
+        # adaptive: `parts` is the most this file may open; it starts with a few and grows (adaptive.py),
+        # each connection beyond the first taken from the job's budget
+        self.ramp = Ramp(limit=min(parts, MAX_AUTO_SEGMENTS_PER_FILE)) if adaptive else None
+        self.budget = budget if adaptive else None
+        self._borrowed = 0  # connections taken from the budget, given back when the transfer ends
         self.parts = self.ramp.start() if self.ramp else min(parts, MAX_SEGMENTS_PER_FILE)
         self.lock = threading.Condition()
         self.stop = threading.Event()
@@ -98,6 +102,17 @@ class SegmentedDownload:
 
     # --- the transfer
     def run(self, url: str):
+        if self.budget is not None:
+            self._borrowed = self.budget.take(self.parts - 1)
+            self.parts = self.ramp.connections = 1 + self._borrowed
+        try:
+            return self._run(url)
+        finally:
+            if self.budget is not None:
+                self.budget.give(self._borrowed)
+                self._borrowed = 0
+
+    def _run(self, url: str):
         already = self._already = self._load()
         if already:
             self.f.progress.add(already, network=False)
@@ -112,8 +127,7 @@ class SegmentedDownload:
         self._digest: str | None = None
         hasher_thread.start()
         try:
-            limit = self.ramp.limit if self.ramp else self.parts
-            workers = max(1, min(limit, MAX_SEGMENTS_PER_FILE))
+            workers = self.ramp.limit if self.ramp else self.parts
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
                 futures = [pool.submit(self._connection, fd, url, i) for i in range(self.parts)]
                 pending = set(futures)
@@ -167,7 +181,11 @@ class SegmentedDownload:
                          or any(s.end - s.pos >= 2 * MIN_SPLIT + CUT_MARGIN for s in open_))
         self.ramp.connections = running
         wanted = self.ramp.wanted(received, flowing)
-        return max(0, wanted - running) if claimable else 0
+        more = max(0, wanted - running) if claimable else 0
+        if more and self.budget is not None:
+            more = self.budget.take(more)
+            self._borrowed += more
+        return more
 
     def _claim(self) -> Segment | None:
         """The next work for a free connection: an unfinished segment nobody holds (resumed from the

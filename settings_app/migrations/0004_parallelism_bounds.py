@@ -3,7 +3,14 @@
 import django.core.validators
 from django.db import migrations, models
 
-from engine.limits import job_parallelism
+
+
+def job_parallelism(parallel_files, segments_per_file):
+    """The bounds as they were when this migration was written (engine.limits has changed since: a
+    migration must not follow live code). 0 meant one stream then."""
+    files = max(1, min(int(parallel_files or 1), 32))
+    per_file = min(16, 64 // files)
+    return files, max(1, min(int(segments_per_file or 1), per_file))
 
 
 def clamp_stored_values(apps, schema_editor):

@@ -10,7 +10,13 @@ import pytest
 
 from downloads.models import JobState
 from engine.cache.layout import RepoCache
-from engine.limits import MAX_PARALLEL_FILES, MAX_SEGMENTS_PER_FILE, job_parallelism
+from engine.limits import (
+    AUTO_SEGMENTS,
+    MAX_AUTO_SEGMENTS_PER_FILE,
+    MAX_PARALLEL_FILES,
+    MAX_SEGMENTS_PER_FILE,
+    job_parallelism,
+)
 from engine.transfer.segments import ALIGN, sidecar_path
 from settings_app.models import Setting
 from tests.jobs import run_download, start_job
@@ -52,6 +58,8 @@ def test_job_parallelism_keeps_each_value_and_the_product_within_bounds():
     assert job_parallelism(500, 500) == (32, 2)
     assert job_parallelism(8, 16) == (8, 8)
     assert job_parallelism(0, None) == (1, 1)
+    # automatic: each file may grow to its own bound; the job's files share the connections (adaptive.py)
+    assert job_parallelism(4, AUTO_SEGMENTS) == (4, MAX_AUTO_SEGMENTS_PER_FILE)
 
 
 def test_many_file_repo_never_runs_more_file_threads_than_the_bound(configured, hub):

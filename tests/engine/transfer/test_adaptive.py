@@ -7,7 +7,8 @@ import pytest
 from downloads.jobs import runner
 from downloads.models import JobState
 from engine.cache.layout import RepoCache
-from engine.transfer.adaptive import GAIN, START, WINDOW, Ramp
+from engine.limits import MAX_SEGMENTS_PER_FILE
+from engine.transfer.adaptive import GAIN, START, WINDOW, ConnectionBudget, Ramp
 from fakehub import FakeHub
 from settings_app.models import Setting
 from tests import workers
@@ -62,7 +63,7 @@ def cdn(db, storage, monkeypatch):
     # from 1 MiB.
     monkeypatch.setattr("engine.transfer.segments.MIN_SPLIT", 1 << 20)
     monkeypatch.setattr("engine.transfer.layout.MIN_PIECE", 1 << 20)
-    monkeypatch.setattr("engine.transfer.adaptive.START", FEW)  # room to grow below the limit of 16
+    monkeypatch.setattr("engine.transfer.adaptive.START", FEW)  # room to grow below the limit
     with FakeHub(use_cdn=True) as hub:
         setting = Setting.load()
         setting.hub_endpoint, setting.storage_dir, setting.min_free_space = hub.url, str(storage), 0
@@ -72,14 +73,14 @@ def cdn(db, storage, monkeypatch):
         yield hub
 
 
-def download(hub, storage):
-    data = pseudo_random_bytes(SIZE)
-    repo = hub.add_repo("org/big", {"weights.bin": data})
+def download(hub, storage, names=("weights.bin",), size=SIZE):
+    data = {name: pseudo_random_bytes(size, seed=7 + i) for i, name in enumerate(names)}
+    repo = hub.add_repo("org/big", data)
     job = runner.run_job(start_job("org/big", kind="files").pk)
     assert job.state == JobState.SUCCEEDED, job.error_message
-    blob = RepoCache(storage, "org/big").blob_path(repo.files["weights.bin"].etag)
-    assert blob.read_bytes() == data
-    gets = [r for r in hub.file_requests("weights.bin")
+    for name in names:
+        assert RepoCache(storage, "org/big").blob_path(repo.files[name].etag).read_bytes() == data[name]
+    gets = [r for name in names for r in hub.file_requests(name)
             if r.method == "GET" and r.range_start is not None]
     # a request the client let go of (its range was split) may still be ending on the server
     workers.wait_for(lambda: all(r.end_time is not None for r in gets), timeout=30,
@@ -110,3 +111,31 @@ def test_a_full_link_stops_the_growth(cdn, storage):
     cdn.cdn_profile(2_000_000, ttfb=0.02, link=4_000_000)  # two connections fill the whole link
     job, gets = download(cdn, storage)
     assert most_at_once(gets) <= FEW * 2  # grew once at most, saw no gain, settled
+
+
+def test_the_budget_grants_what_is_left_and_takes_back_what_is_given():
+    budget = ConnectionBudget(10)
+    assert budget.take(6) == 6
+    assert budget.take(6) == 4  # only what is left
+    assert budget.take(1) == 0
+    budget.give(3)
+    assert budget.take(5) == 3
+
+
+def test_a_single_file_can_grow_past_a_fixed_settings_bound(cdn, storage):
+    """Automatic connections are not held to the 16 a fixed value may ask for: a CDN that caps each
+    connection low needs more to fill the link, and each addition still has to pay off."""
+    cdn.cdn_profile(1_000_000, ttfb=0.02)  # every connection at most 1 MB/s, no link cap
+    # large enough that pieces are left to take once the first 16 connections flow
+    job, gets = download(cdn, storage, size=4 * SIZE)
+    assert most_at_once(gets) > MAX_SEGMENTS_PER_FILE
+    assert cdn.bytes_sent("weights.bin") <= 4 * SIZE * 1.1
+
+
+def test_the_files_of_a_job_share_one_budget_of_connections(cdn, storage, monkeypatch):
+    monkeypatch.setattr("downloads.jobs.runner.MAX_CONNECTIONS_PER_JOB", 12)
+    Setting.objects.filter(pk=1).update(max_parallel_files=2)
+    cdn.cdn_profile(1_000_000, ttfb=0.02)  # each file would grow well past 6 on its own
+    job, gets = download(cdn, storage, names=("a.bin", "b.bin"))
+    assert 2 * FEW < most_at_once(gets) <= 12
+    assert job.verification["ok"]
