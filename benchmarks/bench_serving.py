@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import socket
 import statistics
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -117,10 +119,10 @@ def admin_session(base: str) -> requests.Session:
 
 
 def round_of_clients(h: Harness, endpoint: str, token: str, clients: int, size: int, *, curl: bool = False,
-                     watch=None, nice: int = 0) -> dict:
+                     watch=None, nice: int = 0, root: Path | None = None, cpus: str | None = None) -> dict:
     """`clients` concurrent downloads, `hf download` from empty caches (bytes checked), or curl to
     /dev/null (the server's side alone: curl costs little CPU); wall time of the slowest."""
-    homes = [h.path("clients", str(i)) for i in range(clients)]
+    homes = [(root or h.path("clients")) / str(i) for i in range(clients)]
     for home in homes:
         clear_dir(home)
     procs = []
@@ -134,6 +136,8 @@ def round_of_clients(h: Harness, endpoint: str, token: str, clients: int, size: 
             env = {**hf_env(endpoint, home), "HF_TOKEN": token, "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
         if nice:
             cmd = ["nice", "-n", str(nice), *cmd]
+        if cpus:
+            cmd = ["taskset", "-c", cpus, *cmd]
         procs.append(h.spawn(cmd, env=env, stdout=open(home / "out", "wb"),  # noqa: SIM115
                              stderr=open(home / "err", "wb")))  # noqa: SIM115
     stop = threading.Event()
@@ -180,6 +184,8 @@ def main() -> None:
     ap.add_argument("--size", default="1GiB", help="size of the served file, e.g. 1GiB, 256MiB")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--runs", type=int, default=2, help="rounds per server, interleaved")
+    ap.add_argument("--warmup", type=int, default=1, metavar="N",
+                    help="untimed `hf download` rounds per server first (the first round of all is slow)")
     ap.add_argument("--hub-nice", type=int, default=0, metavar="N",
                     help="serve /hub from a second gunicorn at this nice level, the admin from the first "
                          "(the split the README suggests for many clients); 0: one gunicorn for both")
@@ -191,6 +197,13 @@ def main() -> None:
     ap.add_argument("--client-nice", type=int, default=0, metavar="N",
                     help="run the clients at this nice level: on one machine they stand in for the team's "
                          "other machines, whose CPU the server does not share (19: they get what is left)")
+    ap.add_argument("--client-cpus", default="auto", metavar="LIST",
+                    help="CPUs the clients run on (taskset list, e.g. 1 or 2-3); the servers, the admin and "
+                         "this script get the others, as if the clients were the team's other machines. "
+                         "auto: the last CPU when there are at least 2; none: everything shares every CPU")
+    ap.add_argument("--client-dir", metavar="DIR",
+                    help="where the clients' caches go (default: the temp dir); /dev/shm keeps their writes "
+                         "off the server's disk, as on the team's other machines")
     ap.add_argument("--no-curl", action="store_true", help="skip the curl rounds")
     args = ap.parse_args()
     from modelhub.sizes import parse_size
@@ -206,6 +219,36 @@ def main() -> None:
 
 
 def run(h: Harness, args, size: int) -> None:
+    client_root = Path(tempfile.mkdtemp(prefix="modelhub-serving-clients-", dir=args.client_dir)) \
+        if args.client_dir else None
+    try:
+        _run(h, args, size, client_root)
+    finally:
+        if client_root:
+            shutil.rmtree(client_root, ignore_errors=True)
+
+
+def split_cpus(spec: str) -> tuple[str | None, set[int] | None]:
+    """(the clients' taskset list, the servers' CPUs) for --client-cpus; (None, None): no split."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if spec == "none" or (spec == "auto" and len(cpus) < 2):
+        return None, None
+    if spec == "auto":
+        spec = str(cpus[-1])
+    clients = set()
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        clients.update(range(int(lo), int(hi or lo) + 1))
+    servers = set(cpus) - clients
+    if not servers or not clients <= set(cpus):
+        raise BenchError(f"--client-cpus {spec}: leave at least one of the CPUs {cpus} to the servers")
+    return spec, servers
+
+
+def _run(h: Harness, args, size: int, client_root: Path | None) -> None:
+    client_cpus, server_cpus = split_cpus(args.client_cpus)
+    if server_cpus:  # every server this script starts inherits it
+        os.sched_setaffinity(0, server_cpus)
     print(f"Serving benchmark: {describe_size(size)}, {args.clients} concurrent `hf download` clients, "
           f"{args.runs} round(s) per server; temp dir {h.root}", flush=True)
     repo = big_repo(h.path("repo"), REPO, {FILE: size})
@@ -231,6 +274,11 @@ def run(h: Harness, args, size: int) -> None:
     servers = {"modelhub": f"{hub_base}/hub", "nginx": nginx}
     results: dict[str, list[dict]] = {}
     busy: dict[str, list[float]] = {}
+    # Untimed: the machine's first round of client writes is ~50 % slower, whichever server goes first.
+    for _ in range(args.warmup):
+        for endpoint in filter(None, servers.values()):
+            round_of_clients(h, endpoint, token, args.clients, size, nice=args.client_nice, root=client_root,
+                             cpus=client_cpus)
     for _ in range(args.runs):
         for curl in (False,) if args.no_curl else (False, True):
             for server, endpoint in servers.items():
@@ -241,12 +289,17 @@ def run(h: Harness, args, size: int) -> None:
                 watch = poller(session, f"{base}{PROGRESS}", busy.setdefault(key, []))
                 results.setdefault(key, []).append(
                     round_of_clients(h, endpoint, token, args.clients, size, curl=curl, watch=watch,
-                                 nice=args.client_nice))
+                                 nice=args.client_nice, root=client_root, cpus=client_cpus))
     split = f", /hub on its own gunicorn at nice {args.hub_nice}" if args.hub_nice else ""
     pools = (f"2 workers × 8 threads + 32 /hub threads at nice +{args.hub_threads_nice} (run.sh)"
              if args.worker == "hub"
              else "gunicorn's gthread, 2 workers × 8 threads")
     clients = f", clients at nice {args.client_nice}" if args.client_nice else ""
+    if client_cpus:
+        clients += (f", clients on CPU {client_cpus}, servers and admin on CPU "
+                    f"{','.join(map(str, sorted(server_cpus)))}")
+    if client_root:
+        clients += f", client caches in {args.client_dir}"
     print(f"\n{args.clients} clients × {describe_size(size)}; {pools}, sendfile{split}{clients}; "
           f"load average before: {load_before}, after: {_load()}")
     report(results, sha256, idle, busy)

@@ -115,6 +115,9 @@ def _database() -> dict:
         # Tests run worker subprocesses against the test database, so it must be a file; one per
         # test process, so parallel runs on one machine don't destroy each other's database.
         db["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"modelhub-test-{os.getpid()}.sqlite3")}
+        # One connection per server thread, kept between requests: opening one (and its PRAGMAs) was a
+        # quarter of what an admin progress poll costs. SQLite has no connection limit to exhaust.
+        db.setdefault("CONN_MAX_AGE", 60)
     else:
         db.setdefault("CONN_HEALTH_CHECKS", True)
     return db
