@@ -27,3 +27,4 @@ class EventKind(StrEnum):
     RETRY = "retry"
     RESTART = "restart"          # the server ignored Range: the file starts over
     REPAIR = "repair"            # a blob on disk did not match: downloaded again
+    RATE_LIMIT = "rate_limit"    # the Hub's rate limit holds the job's requests (once per stretch)

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from engine.errors import ErrorCode, JobCancelled
+from engine.events import EventKind
 from engine.hub import quota
 from engine.transfer.failures import Retryable, short
 
@@ -28,6 +29,8 @@ class Hops:
         self._lock = threading.Lock()
         self._locations: dict[str, str] = {}  # file URL -> where it redirected
         self._resolving: dict[str, threading.Event] = {}  # file URLs whose first redirect is under way
+        # one "waiting for the rate limit" event per stretch for the whole job, not per file or thread
+        self._quota_watch = quota.Watch(lambda message: self.f.on_event(EventKind.RATE_LIMIT, message))
 
     def open(self, url: str, offset: int, end: int | None = None) -> requests.Response:
         """GET `url` (Range from `offset` to `end`, exclusive), through its redirects."""
@@ -79,7 +82,7 @@ class Hops:
         headers = self.f.hub.headers_for(url)
         if offset or end is not None:
             headers["Range"] = f"bytes={offset}-{'' if end is None else end - 1}"
-        if not quota.before(url, self.f.cancel):
+        if not quota.before(url, self.f.cancel, self._quota_watch):
             raise JobCancelled()
         try:
             resp = self.f.session.get(url, headers=headers, stream=True, allow_redirects=False,

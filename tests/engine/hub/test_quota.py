@@ -3,7 +3,7 @@ step is given its time)."""
 
 import pytest
 
-from engine.hub.quota import MAX_RESET, RESERVE, Pacer, Reading, kind_of, parse
+from engine.hub.quota import MAX_RESET, RESERVE, Pacer, Reading, Watch, kind_of, parse
 
 
 def test_the_hubs_headers_are_read():
@@ -78,3 +78,33 @@ def test_readings_out_of_order_do_not_give_back_spent_requests():
 def test_files_and_metadata_are_paced_apart():
     assert kind_of("https://huggingface.co/org/m/resolve/main/a.bin") == "file"
     assert kind_of("https://huggingface.co/api/models/org/m/tree/main") == "api"
+
+
+def test_a_hold_is_explained_in_plain_words():
+    refused = Pacer("file")
+    refused.observe(None, status=429, retry_after=30.0, now=0.0)
+    assert refused.explain(0.0) == "The Hub asked to wait (HTTP 429): resuming in 30 s"
+    spread = Pacer("file")
+    spread.observe(Reading("resolvers", 40, 45, 100, 300), now=0.0)
+    assert spread.explain(0.5) == ("Waiting for the Hub's rate limit: 40 file requests left in this window, "
+                                   "it resets in 45 s; spreading them out until then")
+    spent = Pacer("api")
+    spent.observe(Reading("api", 3, 2, 500, 300), now=0.0)
+    assert spent.explain(1.5) == ("Waiting for the Hub's rate limit: 3 API requests left in this window "
+                                  "(kept in reserve), it resets in under a second")
+
+
+def test_a_job_hears_once_per_stretch_of_holding_and_not_of_short_waits():
+    told = []
+    watch, pacer = Watch(told.append, after=2.0), Pacer("file")
+    pacer.observe(Reading("resolvers", 40, 45, 100, 300), now=0.0)
+    watch.held(pacer, 0.5, now=0.0)  # ordinary spreading
+    assert told == []
+    for now in (1.0, 2.0, 3.0):  # many threads, many polls: one report
+        watch.held(pacer, 2.5, now=now)
+        watch.went(pacer, now=now)  # still paced: the stretch goes on
+    assert len(told) == 1 and "40 file requests left" in told[0]
+    watch.went(pacer, now=46.0)  # the window is over: requests flow freely again
+    pacer.observe(None, status=429, retry_after=10.0, now=50.0)
+    watch.held(pacer, 10.0, now=50.0)
+    assert told[1:] == ["The Hub asked to wait (HTTP 429): resuming in 10 s"]

@@ -2,7 +2,11 @@
 with (almost) no 429s, a 429 is waited out as the Hub asks without failing the job, and malformed
 rate-limit headers change nothing."""
 
+import re
+
 import pytest
+from django.urls import reverse
+from django.utils.html import escape
 
 from downloads.models import JobState
 from engine.hub import quota
@@ -75,3 +79,31 @@ def test_malformed_rate_limit_headers_are_ignored(paced, header):
 
     assert job.state == JobState.SUCCEEDED, job.error_message
     assert all(p.waited == 0 for p in quota._pacers.values())
+
+
+def test_a_job_held_by_the_rate_limit_says_why_once(paced, admin_client):
+    paced.add_repo("org/quota", {f"f{i}.txt": f"file {i}".encode() for i in range(10)})
+    # 10 file requests per 3 s: about 6 go at once, then the reserve holds the rest for ~3 s, the next
+    # window: one stretch of waiting, which every file thread meets
+    paced.rate_limit(resolvers=(10, 3.0))
+
+    job = run_download("org/quota", kind="files")
+
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    waits = [e.message for e in job.events.filter(kind="rate_limit")]
+    assert len(waits) == 1, waits
+    assert re.fullmatch(r"Waiting for the Hub's rate limit: \d+ file requests left in this window"
+                        r"( \(kept in reserve\), it resets in \d+ s"
+                        r"|, it resets in \d+ s; spreading them out until then)", waits[0]), waits[0]
+    # where a person looks when a job seems stuck
+    page = admin_client.get(reverse("admin:downloads_downloadjob_change", args=[job.pk])).content.decode()
+    assert escape(waits[0]) in page
+
+
+def test_a_job_without_a_rate_limit_has_no_such_event(paced):
+    paced.add_repo("org/free", {f"f{i}.txt": f"file {i}".encode() for i in range(10)})
+
+    job = run_download("org/free", kind="files")
+
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    assert not job.events.filter(kind="rate_limit").exists()
