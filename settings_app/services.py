@@ -10,6 +10,7 @@ from modelhub.sizes import format_size
 from settings_app.models import Setting
 from settings_app.tokens import resolve_token
 from settings_app.validators import check_storage_dir
+from webhooks import config as webhook_config
 
 
 class SettingsError(ValueError):
@@ -121,9 +122,8 @@ def describe(setting: Setting | None = None) -> dict:
         "hub_on_demand": setting.hub_on_demand,
         "token": token.describe(),
         "token_source": token.source,
-        "webhook_urls": [u for u in (setting.webhook_urls or "").splitlines() if u.strip()],
-        "webhook_secret": (f"set, ending …{setting.webhook_secret_last4}" if setting.webhook_secret_encrypted
-                           else "not set"),
+        "webhook_urls": webhook_config.urls(setting),
+        "webhook_secret": webhook_config.describe_secret(setting),
     }
     if problem := storage_dir_problem(setting):
         out["storage_dir_problem"] = problem

@@ -35,8 +35,7 @@ def setting_data(setting: Setting) -> dict:
         "hf_token": {"set": bool(token.value), "description": token.describe(), "source": token.source,
                      "saved": bool(setting.hf_token_encrypted)},
         "webhook_urls": webhook_config.urls(setting),
-        "webhook_secret": (f"set, ending …{setting.webhook_secret_last4}" if setting.webhook_secret_encrypted
-                           else "not set"),
+        "webhook_secret": webhook_config.describe_secret(setting),
         "updated_at": setting.updated_at,
     }
 

@@ -4,7 +4,6 @@ import django.core.validators
 from django.db import migrations, models
 
 
-
 def job_parallelism(parallel_files, segments_per_file):
     """The bounds as they were when this migration was written (engine.limits has changed since: a
     migration must not follow live code). 0 meant one stream then."""
