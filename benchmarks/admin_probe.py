@@ -36,6 +36,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.harness import percentile  # noqa: E402
 from downloads.models import DownloadJob, JobState, ModelVariant, VariantStatus  # noqa: E402
 
 ACTIVE_JOBS = 30  # 20 running + 10 queued, each on its own variant (one active job per variant)
@@ -177,12 +178,8 @@ def poll(url: str, cookie: str, *, pollers: int, seconds: float, interval: float
     wall = time.perf_counter() - t0
     lat = sorted(latencies)
     return {"requests": len(lat), "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
-            "p50": _pct(lat, 0.50), "p99": _pct(lat, 0.99), "max": lat[-1] if lat else None,
+            "p50": percentile(lat, 0.50), "p99": percentile(lat, 0.99), "max": lat[-1] if lat else None,
             "rps": len(lat) / wall}
-
-
-def _pct(sorted_values: list[float], q: float) -> float | None:
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] if sorted_values else None
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmarks.data import big_repo, describe_size
 from benchmarks.fixtures import HubServer, ModelHub
-from benchmarks.harness import MB, BenchError, Harness
+from benchmarks.harness import MB, BenchError, Harness, percentile
 from benchmarks.serving_setup import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -32,7 +32,6 @@ from benchmarks.serving_setup import (
     PROGRESS,
     REPO,
     admin_session,
-    pct,
     poller,
     round_of_clients,
     split_cpus,
@@ -171,8 +170,8 @@ def report(results: dict, sha256: str, idle: list[float], busy: dict) -> None:
     def latency(samples: list[float] | None) -> tuple[str, str]:
         if not samples:
             return "no samples", ""
-        p99 = pct(samples, 0.99)
-        return (f"p50 {pct(samples, 0.5) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms",
+        p99 = percentile(samples, 0.99)
+        return (f"p50 {percentile(samples, 0.5) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms",
                 f"target p99 < 100 ms: {'PASS' if p99 < 0.1 else 'MISS'} ({len(samples)} polls)")
 
     rows = []

@@ -71,6 +71,12 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def percentile(values: list[float], q: float) -> float | None:
+    """The `q` quantile (0.99: p99) as the sample at that rank, no interpolation; None without samples."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else None
+
+
 class Harness:
     def __init__(self, *, prefix: str = "modelhub-bench-"):
         self.root = Path(tempfile.mkdtemp(prefix=prefix))

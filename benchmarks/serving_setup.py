@@ -159,11 +159,6 @@ def poller(session: requests.Session, url: str, latencies: list[float], interval
     return watch
 
 
-def pct(values: list[float], q: float) -> float | None:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))] if values else None
-
-
 def split_cpus(spec: str) -> tuple[str | None, set[int] | None]:
     """(the clients' taskset list, the servers' CPUs) for --client-cpus; (None, None): no split."""
     cpus = sorted(os.sched_getaffinity(0))
